@@ -1,0 +1,52 @@
+# lanyard — see README.md. All targets work on a machine with only Go
+# installed; `make test` skips end-to-end tests whose tool is absent
+# (.ci/run installs them all).
+PREFIX ?= $(shell go env GOPATH)
+BINDIR ?= $(PREFIX)/bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+CMDS := lanyard git-credential-lanyard docker-credential-lanyard kubectl-lanyard lanyard-grant-github-app lanyard-demo-provider
+FUZZTIME ?= 5s
+
+.PHONY: build install test fuzz bench lint demo generate install-httpie uninstall-httpie clean
+
+build:
+	@mkdir -p bin
+	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(CMDS))
+
+install: build
+	@mkdir -p $(BINDIR)
+	install -m 0755 $(addprefix bin/,$(filter-out lanyard-demo-provider,$(CMDS))) $(BINDIR)/
+
+# The test command the README gives and CI runs.
+test:
+	go vet ./...
+	go test -race -count=1 -timeout 12m ./...
+	$(MAKE) fuzz
+
+# Every fuzz target for a short time (longer: make fuzz FUZZTIME=5m).
+fuzz:
+	@bash scripts/fuzz.sh $(FUZZTIME)
+
+bench:
+	@bash scripts/bench.sh
+
+lint:
+	gofmt -l . | tee /dev/stderr | (! read)
+	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+demo:
+	@bash scripts/demo.sh
+
+generate:
+	go generate ./plugin/...
+
+install-httpie:
+	@bash helpers/httpie/install.sh install
+
+uninstall-httpie:
+	@bash helpers/httpie/install.sh uninstall
+
+clean:
+	rm -rf bin .bench

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/engine"
+	"golang.org/x/term"
+)
+
+// SecretCmd manages secrets referenced as "keyring" in profiles.
+type SecretCmd struct {
+	Set SecretSetCmd `cmd:"" help:"Store a secret (read from stdin, or asked on the terminal)."`
+	Rm  SecretRmCmd  `cmd:"" help:"Remove a stored secret."`
+}
+
+// SecretSetCmd stores a secret.
+type SecretSetCmd struct {
+	Profile string `arg:"" help:"Profile name."`
+	Key     string `arg:"" default:"client_secret" help:"Which secret: client_secret, or a plugin setting name."`
+}
+
+// Run reads the secret (never from the command line) and stores it.
+func (c *SecretSetCmd) Run(env *Env, cfg *config.File, eng *engine.Engine) error {
+	if _, err := cfg.Profile(c.Profile); err != nil {
+		return err
+	}
+	var v string
+	var err error
+	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(env.Stderr, "%s for %s: ", c.Key, c.Profile)
+		b, rerr := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.Stderr)
+		v, err = string(b), rerr
+	} else {
+		v, err = readSecretLine(env.Stdin, c.Key)
+	}
+	if err != nil {
+		return err
+	}
+	if v == "" {
+		return fmt.Errorf("empty %s; nothing stored", c.Key)
+	}
+	if err := eng.Store.SetSecret(c.Profile, c.Key, v); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "lanyard: stored %s for %s in the %s keyring\n", c.Key, c.Profile, eng.Store.Backend())
+	return nil
+}
+
+// SecretRmCmd removes a secret.
+type SecretRmCmd struct {
+	Profile string `arg:"" help:"Profile name."`
+	Key     string `arg:"" default:"client_secret" help:"Which secret."`
+}
+
+// Run removes the secret.
+func (c *SecretRmCmd) Run(env *Env, eng *engine.Engine) error {
+	if err := eng.Store.DeleteSecret(c.Profile, c.Key); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "lanyard: removed %s for %s\n", c.Key, c.Profile)
+	return nil
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/engine"
+	"golang.org/x/term"
+)
+
+// TokenCmd prints a fresh token.
+type TokenCmd struct {
+	Profile      string        `arg:"" help:"Profile name."`
+	Format       string        `enum:"raw,json,header,env" default:"raw" help:"Output: raw token, json {access_token,token_type,expires_at,profile}, header (Authorization: Bearer ...), env (LANYARD_TOKEN=...)."`
+	MinTTL       time.Duration `name:"min-ttl" help:"Refresh unless the token stays valid this long."`
+	ForceRefresh bool          `help:"Ignore the cached access token (after the API answered 401)."`
+}
+
+// TokenJSON is the stable --format json contract.
+type TokenJSON struct {
+	AccessToken string    `json:"access_token"`
+	TokenType   string    `json:"token_type"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	Profile     string    `json:"profile"`
+}
+
+// Run prints the token in the chosen format.
+func (c *TokenCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *engine.Engine) error {
+	p, err := cfg.Profile(c.Profile)
+	if err != nil {
+		return err
+	}
+	t, err := eng.Token(ctx, p, engine.Options{MinTTL: c.MinTTL, ForceRefresh: c.ForceRefresh, Interactive: interactive()})
+	if err != nil {
+		return err
+	}
+	return writeToken(env, c.Format, p, t)
+}
+
+func writeToken(env *Env, format string, p *config.Profile, t *engine.Token) error {
+	v := engine.Value(t, p)
+	typ := t.TokenType
+	if typ == "" || p.UseIDToken() {
+		typ = "Bearer"
+	}
+	switch format {
+	case "json":
+		return json.NewEncoder(env.Stdout).Encode(TokenJSON{AccessToken: v, TokenType: typ, ExpiresAt: engine.Expiry(t, p).UTC().Truncate(time.Second), Profile: p.Name})
+	case "header":
+		_, err := fmt.Fprintf(env.Stdout, "Authorization: %s %s\n", typ, v)
+		return err
+	case "env":
+		_, err := fmt.Fprintf(env.Stdout, "LANYARD_TOKEN=%s\n", v)
+		return err
+	}
+	_, err := fmt.Fprintln(env.Stdout, v)
+	return err
+}
+
+// interactive reports whether a person can answer a login: stdin or stderr
+// is a terminal. In CI neither is, and logins fail fast with the command.
+func interactive() bool {
+	return term.IsTerminal(0) || term.IsTerminal(2)
+}

@@ -1,0 +1,343 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// DefaultRefreshBefore is how long before expiry a token is refreshed when
+// the profile does not say.
+const DefaultRefreshBefore = 60 * time.Second
+
+// File is a parsed, validated profiles file.
+type File struct {
+	Path     string
+	Profiles map[string]*Profile
+}
+
+// Path returns the profiles file location: $LANYARD_CONFIG, else
+// $XDG_CONFIG_HOME/lanyard/config.toml, else ~/.config/lanyard/config.toml.
+func Path(getenv func(string) string) string {
+	if p := getenv("LANYARD_CONFIG"); p != "" {
+		return p
+	}
+	if x := getenv("XDG_CONFIG_HOME"); x != "" {
+		return filepath.Join(x, "lanyard", "config.toml")
+	}
+	return filepath.Join(getenv("HOME"), ".config", "lanyard", "config.toml")
+}
+
+// Error is a problem in the profiles file. It names the file, line and key,
+// and says what to change.
+type Error struct {
+	File string
+	Line int
+	Key  string // profiles.NAME.key, or "" for file-level problems
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Key != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// ErrNoProfile is returned (wrapped) when a profile name is not in the file.
+var ErrNoProfile = errors.New("no such profile")
+
+// rawProfile mirrors the TOML keys of a profile table.
+type rawProfile struct {
+	Issuer         string            `toml:"issuer"`
+	TokenURL       string            `toml:"token_url"`
+	AuthURL        string            `toml:"auth_url"`
+	DeviceAuthURL  string            `toml:"device_auth_url"`
+	RevocationURL  string            `toml:"revocation_url"`
+	Grant          string            `toml:"grant"`
+	ClientID       string            `toml:"client_id"`
+	ClientSecret   string            `toml:"client_secret"`
+	ClientAuth     string            `toml:"client_auth"`
+	TokenRequest   string            `toml:"token_request"`
+	Scopes         []string          `toml:"scopes"`
+	ScopeParam     string            `toml:"scope_param"`
+	ScopeSeparator *string           `toml:"scope_separator"`
+	Audience       string            `toml:"audience"`
+	RedirectURI    string            `toml:"redirect_uri"`
+	PKCE           string            `toml:"pkce"`
+	AuthParams     map[string]string `toml:"auth_params"`
+	TokenParams    map[string]string `toml:"token_params"`
+	Username       string            `toml:"username"`
+	Match          []string          `toml:"match"`
+	RefreshBefore  string            `toml:"refresh_before"`
+	Use            string            `toml:"use"`
+	GitUsername    string            `toml:"git_username"`
+	DockerUsername string            `toml:"docker_username"`
+	Plugin         map[string]string `toml:"plugin"`
+	PluginSHA256   string            `toml:"plugin_sha256"`
+}
+
+type rawFile struct {
+	Profiles map[string]rawProfile `toml:"profiles"`
+}
+
+// Load reads and validates the profiles file at path. A missing file is an
+// error that says how to create one.
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, &Error{File: path, Msg: "profiles file does not exist; create it with a [profiles.NAME] table (see README, \"Quick start\") or set LANYARD_CONFIG"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("could not read profiles file: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse validates the TOML document data read from path.
+func Parse(path string, data []byte) (*File, error) {
+	var raw rawFile
+	md, err := toml.Decode(string(data), &raw)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &Error{File: path, Line: pe.Position.Line, Msg: pe.Message + "; fix the TOML syntax"}
+		}
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	lines := newLineIndex(data)
+	if und := md.Undecoded(); len(und) > 0 {
+		k := und[0]
+		msg := "unknown key; remove it or check its spelling (known keys are listed in README, \"Profile keys\")"
+		if len(k) == 1 {
+			msg = "unknown top-level table; profiles go in [profiles.NAME] tables"
+		}
+		return nil, &Error{File: path, Line: lines.find(k), Key: k.String(), Msg: msg}
+	}
+	f := &File{Path: path, Profiles: map[string]*Profile{}}
+	names := make([]string, 0, len(raw.Profiles))
+	for name := range raw.Profiles {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p, err := build(path, name, raw.Profiles[name], lines)
+		if err != nil {
+			return nil, err
+		}
+		f.Profiles[name] = p
+	}
+	return f, nil
+}
+
+// Profile returns the named profile or an error listing the known ones.
+func (f *File) Profile(name string) (*Profile, error) {
+	if p, ok := f.Profiles[name]; ok {
+		return p, nil
+	}
+	known := f.Names()
+	hint := "add a [profiles." + name + "] table"
+	if len(known) > 0 {
+		hint = "known profiles: " + strings.Join(known, ", ")
+	}
+	return nil, fmt.Errorf("profile %q not found in %s (%s): %w", name, f.Path, hint, ErrNoProfile)
+}
+
+// Names returns the profile names in sorted order.
+func (f *File) Names() []string {
+	names := make([]string, 0, len(f.Profiles))
+	for n := range f.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
+	key := func(k string) toml.Key { return toml.Key{"profiles", name, k} }
+	fail := func(k, msg string) error {
+		return &Error{File: path, Line: lines.find(key(k)), Key: key(k).String(), Msg: msg}
+	}
+	p := &Profile{
+		Name: name, File: path, Line: lines.find(toml.Key{"profiles", name}),
+		Issuer: r.Issuer, TokenURL: r.TokenURL, AuthURL: r.AuthURL, DeviceAuthURL: r.DeviceAuthURL,
+		RevocationURL: r.RevocationURL, Grant: r.Grant, ClientID: r.ClientID, ClientSecret: r.ClientSecret,
+		ClientAuth: r.ClientAuth, TokenRequest: r.TokenRequest, Scopes: r.Scopes, ScopeParam: r.ScopeParam,
+		Audience: r.Audience, RedirectURI: r.RedirectURI, PKCE: r.PKCE, AuthParams: r.AuthParams,
+		TokenParams: r.TokenParams, Username: r.Username, Match: r.Match, Use: r.Use,
+		GitUsername: r.GitUsername, DockerUsername: r.DockerUsername, Plugin: r.Plugin, PluginSHA256: r.PluginSHA256,
+	}
+	if p.Grant == "" {
+		return nil, fail("grant", "missing; set grant to one of client_credentials, refresh_token, password, authorization_code, device_code, implicit, plugin:NAME")
+	}
+	switch p.Grant {
+	case GrantClientCredentials, GrantRefreshToken, GrantPassword, GrantAuthorizationCode, GrantDeviceCode, GrantImplicit:
+	default:
+		if p.PluginName() == "" {
+			return nil, fail("grant", fmt.Sprintf("%q is not a grant; use one of client_credentials, refresh_token, password, authorization_code, device_code, implicit, plugin:NAME", p.Grant))
+		}
+	}
+	for _, u := range []struct{ k, v string }{
+		{"issuer", p.Issuer}, {"token_url", p.TokenURL}, {"auth_url", p.AuthURL},
+		{"device_auth_url", p.DeviceAuthURL}, {"revocation_url", p.RevocationURL},
+	} {
+		if u.v == "" {
+			continue
+		}
+		if err := checkEndpoint(u.v); err != nil {
+			return nil, fail(u.k, err.Error())
+		}
+	}
+	if p.PluginName() == "" {
+		if p.Issuer == "" && p.TokenURL == "" {
+			return nil, fail("token_url", "missing; set issuer (for discovery) or token_url")
+		}
+		if p.ClientID == "" {
+			return nil, fail("client_id", "missing; set client_id to the client (application) id the provider gave you")
+		}
+		if p.Issuer == "" && p.AuthURL == "" && (p.Grant == GrantAuthorizationCode || p.Grant == GrantImplicit) {
+			return nil, fail("auth_url", "missing; set issuer (for discovery) or auth_url for grant "+p.Grant)
+		}
+		if p.Issuer == "" && p.DeviceAuthURL == "" && p.Grant == GrantDeviceCode {
+			return nil, fail("device_auth_url", "missing; set issuer (for discovery) or device_auth_url for grant device_code")
+		}
+	}
+	if p.ClientSecret != "" {
+		if err := CheckSecretRef(p.ClientSecret); err != nil {
+			return nil, fail("client_secret", err.Error())
+		}
+	}
+	for k, v := range p.Plugin {
+		if IsSecretRef(v) {
+			if err := CheckSecretRef(v); err != nil {
+				return nil, fail("plugin."+k, err.Error())
+			}
+		}
+	}
+	switch p.ClientAuth {
+	case "":
+		p.ClientAuth = "none"
+		if p.ClientSecret != "" {
+			p.ClientAuth = "basic"
+		}
+	case "basic", "post":
+		if p.ClientSecret == "" {
+			return nil, fail("client_auth", fmt.Sprintf("%q needs client_secret; set client_secret = \"keyring\" (then: lanyard secret set %s client_secret) or use client_auth = \"none\"", p.ClientAuth, name))
+		}
+	case "none":
+	default:
+		return nil, fail("client_auth", fmt.Sprintf("%q is not valid; use basic, post or none", p.ClientAuth))
+	}
+	if p.Grant == GrantClientCredentials && p.ClientSecret == "" {
+		return nil, fail("client_secret", "missing; client_credentials needs a secret: set client_secret = \"keyring\" and run: lanyard secret set "+name+" client_secret")
+	}
+	switch p.TokenRequest {
+	case "":
+		p.TokenRequest = "form"
+	case "form", "json", "multipart":
+	default:
+		return nil, fail("token_request", fmt.Sprintf("%q is not valid; use form, json or multipart", p.TokenRequest))
+	}
+	if p.ScopeParam == "" {
+		p.ScopeParam = "scope"
+	}
+	p.ScopeSeparator = " "
+	if r.ScopeSeparator != nil {
+		if *r.ScopeSeparator != " " && *r.ScopeSeparator != "," {
+			return nil, fail("scope_separator", fmt.Sprintf("%q is not valid; use \" \" or \",\"", *r.ScopeSeparator))
+		}
+		p.ScopeSeparator = *r.ScopeSeparator
+	}
+	switch p.PKCE {
+	case "":
+		p.PKCE = "S256"
+	case "S256", "none":
+	default:
+		return nil, fail("pkce", fmt.Sprintf("%q is not valid; use S256 or none", p.PKCE))
+	}
+	if p.RedirectURI != "" {
+		if u, err := url.Parse(p.RedirectURI); err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fail("redirect_uri", fmt.Sprintf("%q is not an absolute URL; use e.g. http://127.0.0.1:8765/callback", p.RedirectURI))
+		}
+	}
+	if p.Grant == GrantPassword && p.Username == "" {
+		return nil, fail("username", "missing; the password grant needs username (the password is asked at login, never stored)")
+	}
+	for _, m := range p.Match {
+		u, err := url.Parse(m)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return nil, fail("match", fmt.Sprintf("%q is not a URL prefix; use e.g. https://git.example.com/ or https://registry.example.com", m))
+		}
+	}
+	p.RefreshBefore = DefaultRefreshBefore
+	if r.RefreshBefore != "" {
+		d, err := time.ParseDuration(r.RefreshBefore)
+		if err != nil || d < 0 {
+			return nil, fail("refresh_before", fmt.Sprintf("%q is not a duration; use e.g. \"60s\" or \"5m\"", r.RefreshBefore))
+		}
+		p.RefreshBefore = d
+	}
+	switch p.Use {
+	case "":
+		p.Use = "access_token"
+	case "access_token", "id_token":
+	default:
+		return nil, fail("use", fmt.Sprintf("%q is not valid; use access_token or id_token", p.Use))
+	}
+	if p.PluginSHA256 != "" && !isHex64(p.PluginSHA256) {
+		return nil, fail("plugin_sha256", "must be 64 hex digits; get it with: lanyard plugins")
+	}
+	return p, nil
+}
+
+// checkEndpoint rejects relative URLs and plain http to anything but loopback:
+// tokens and secrets must not cross a network in clear.
+func checkEndpoint(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL; use https://HOST/PATH", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if IsLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("%q uses plain http to a non-loopback host; use https://%s%s", raw, u.Host, u.Path)
+	}
+	return fmt.Errorf("%q: scheme %q is not supported; use https", raw, u.Scheme)
+}
+
+// IsLoopback reports whether host is localhost or a loopback IP.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range strings.ToLower(s) {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
+}

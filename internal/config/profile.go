@@ -1,0 +1,150 @@
+// Package config reads and validates the lanyard profiles file.
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Grant types a profile may name. Plugin grants are "plugin:NAME".
+const (
+	GrantClientCredentials = "client_credentials"
+	GrantRefreshToken      = "refresh_token"
+	GrantPassword          = "password"
+	GrantAuthorizationCode = "authorization_code"
+	GrantDeviceCode        = "device_code"
+	GrantImplicit          = "implicit"
+	GrantPluginPrefix      = "plugin:"
+)
+
+// Profile is one API account: where its tokens come from and how the tools
+// receive them. Secret fields hold references ("keyring", "env:NAME",
+// "file:PATH", "cmd:COMMAND"), never the secret itself.
+type Profile struct {
+	Name string
+	// File and Line locate the profile's table, for error messages.
+	File string
+	Line int
+
+	Issuer        string
+	TokenURL      string
+	AuthURL       string
+	DeviceAuthURL string
+	RevocationURL string
+
+	Grant        string
+	ClientID     string
+	ClientSecret string // reference
+	ClientAuth   string // basic | post | none
+	TokenRequest string // form | json | multipart
+
+	Scopes         []string
+	ScopeParam     string
+	ScopeSeparator string
+	Audience       string
+
+	RedirectURI string
+	PKCE        string // S256 | none
+	AuthParams  map[string]string
+	TokenParams map[string]string
+
+	Username string
+	Match    []string
+
+	RefreshBefore time.Duration
+	Use           string // access_token | id_token
+
+	GitUsername    string
+	DockerUsername string
+
+	// Plugin settings for grant = "plugin:NAME"; values may be secret references.
+	Plugin       map[string]string
+	PluginSHA256 string
+}
+
+// PluginName returns NAME for grant "plugin:NAME", or "".
+func (p *Profile) PluginName() string {
+	name, ok := strings.CutPrefix(p.Grant, GrantPluginPrefix)
+	if !ok {
+		return ""
+	}
+	return name
+}
+
+// Interactive reports whether the profile's grant needs a person at a
+// browser or terminal to obtain its first token.
+func (p *Profile) Interactive() bool {
+	switch p.Grant {
+	case GrantAuthorizationCode, GrantDeviceCode, GrantImplicit, GrantPassword, GrantRefreshToken:
+		// refresh_token: the first refresh token is imported by a person
+		// (lanyard login --refresh-token-stdin), as WhenFresh's developer token.
+		return true
+	}
+	return false
+}
+
+// CacheKey hashes the fields that change what a token means, so that editing
+// a profile's scopes or endpoints never hands out a token minted for the old
+// settings.
+func (p *Profile) CacheKey() string {
+	h := sha256.New()
+	write := func(k, v string) {
+		h.Write([]byte(k))
+		h.Write([]byte{0})
+		h.Write([]byte(v))
+		h.Write([]byte{0})
+	}
+	write("issuer", p.Issuer)
+	write("token_url", p.TokenURL)
+	write("auth_url", p.AuthURL)
+	write("device_auth_url", p.DeviceAuthURL)
+	write("grant", p.Grant)
+	write("client_id", p.ClientID)
+	write("scopes", strings.Join(p.Scopes, "\x1f"))
+	write("username", p.Username)
+	write("audience", p.Audience)
+	write("redirect_uri", p.RedirectURI)
+	keys := make([]string, 0, len(p.TokenParams)+len(p.AuthParams))
+	for k := range p.TokenParams {
+		keys = append(keys, "t."+k)
+	}
+	for k := range p.AuthParams {
+		keys = append(keys, "a."+k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if v, ok := strings.CutPrefix(k, "t."); ok {
+			write(k, p.TokenParams[v])
+		} else {
+			write(k, p.AuthParams[strings.TrimPrefix(k, "a.")])
+		}
+	}
+	if p.PluginName() != "" {
+		pk := make([]string, 0, len(p.Plugin))
+		for k := range p.Plugin {
+			pk = append(pk, k)
+		}
+		sort.Strings(pk)
+		for _, k := range pk {
+			write("plugin."+k, p.Plugin[k])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// UseIDToken reports whether tools receive the id_token instead of the access token.
+func (p *Profile) UseIDToken() bool { return p.Use == "id_token" }
+
+// EffectiveRefreshBefore returns how long before expiry a token counts as
+// stale: refresh_before, but never more than a tenth of the token's lifetime,
+// so a 30 s token is used for 27 s.
+func (p *Profile) EffectiveRefreshBefore(lifetime time.Duration) time.Duration {
+	rb := p.RefreshBefore
+	if lifetime > 0 && rb > lifetime/10 {
+		rb = lifetime / 10
+	}
+	return rb
+}

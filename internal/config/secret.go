@@ -1,0 +1,93 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// SecretKeyring is the reference that means "stored with lanyard secret set".
+const SecretKeyring = "keyring"
+
+// IsSecretRef reports whether v looks like a secret reference.
+func IsSecretRef(v string) bool {
+	return v == SecretKeyring || strings.HasPrefix(v, "env:") || strings.HasPrefix(v, "file:") || strings.HasPrefix(v, "cmd:")
+}
+
+// CheckSecretRef rejects anything that is not a reference, so a secret
+// pasted into the profiles file in clear is refused rather than used.
+func CheckSecretRef(v string) error {
+	switch {
+	case v == SecretKeyring:
+		return nil
+	case strings.HasPrefix(v, "env:") && len(v) > 4,
+		strings.HasPrefix(v, "file:") && len(v) > 5,
+		strings.HasPrefix(v, "cmd:") && len(v) > 4:
+		return nil
+	}
+	return fmt.Errorf("must be a reference, not the secret itself: use \"keyring\" (then: lanyard secret set PROFILE KEY), \"env:NAME\", \"file:PATH\" or \"cmd:COMMAND\"")
+}
+
+// SecretSource resolves secret references. Keyring looks a stored secret up
+// by profile and key; it is only called for the "keyring" reference.
+type SecretSource struct {
+	Keyring func(profile, key string) (string, error)
+	Getenv  func(string) string
+}
+
+// Resolve returns the secret that ref (the value of key in profile) points to.
+// Errors name the reference, never the secret.
+func (s SecretSource) Resolve(ctx context.Context, profile, key, ref string) (string, error) {
+	switch {
+	case ref == SecretKeyring:
+		v, err := s.Keyring(profile, key)
+		if err != nil {
+			return "", fmt.Errorf("profile %q: %s is stored in the keyring but could not be read (run: lanyard secret set %s %s): %w", profile, key, profile, key, err)
+		}
+		return v, nil
+	case strings.HasPrefix(ref, "env:"):
+		name := ref[4:]
+		v := s.Getenv(name)
+		if v == "" {
+			return "", fmt.Errorf("profile %q: %s = %q but environment variable %s is empty or unset", profile, key, ref, name)
+		}
+		return v, nil
+	case strings.HasPrefix(ref, "file:"):
+		path := ref[5:]
+		if rest, ok := strings.CutPrefix(path, "~/"); ok {
+			path = filepath.Join(s.Getenv("HOME"), rest)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("profile %q: %s = %q could not be read: %w", profile, key, ref, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	case strings.HasPrefix(ref, "cmd:"):
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		// The command line comes from the profiles file; the secret comes
+		// back on stdout and never travels in process arguments.
+		c := exec.CommandContext(ctx, "/bin/sh", "-c", ref[4:])
+		var out, errb bytes.Buffer
+		c.Stdout, c.Stderr = &out, &errb
+		if err := c.Run(); err != nil {
+			return "", fmt.Errorf("profile %q: %s = %q failed: %v: %s", profile, key, ref, err, firstLine(errb.String()))
+		}
+		v := strings.TrimRight(out.String(), "\r\n")
+		if v == "" {
+			return "", fmt.Errorf("profile %q: %s = %q printed nothing", profile, key, ref)
+		}
+		return v, nil
+	}
+	return "", fmt.Errorf("profile %q: %s: %v", profile, key, CheckSecretRef(ref))
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}

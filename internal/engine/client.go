@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/discovery"
+	"github.com/lanyardhq/lanyard/internal/grant"
+)
+
+// Endpoints returns p's endpoints: explicit settings win, the rest comes
+// from discovery of p.Issuer (cached on disk). Only the slow path calls it.
+func (e *Engine) Endpoints(ctx context.Context, p *config.Profile) (*discovery.Metadata, error) {
+	m := &discovery.Metadata{}
+	needDiscovery := p.TokenURL == "" ||
+		(p.AuthURL == "" && (p.Grant == config.GrantAuthorizationCode || p.Grant == config.GrantImplicit)) ||
+		(p.DeviceAuthURL == "" && p.Grant == config.GrantDeviceCode)
+	if p.Issuer != "" && needDiscovery {
+		d, err := e.resolver().Get(ctx, p.Issuer)
+		if err != nil {
+			return nil, err
+		}
+		*m = *d
+	}
+	for _, o := range []struct {
+		dst *string
+		v   string
+	}{
+		{&m.TokenEndpoint, p.TokenURL}, {&m.AuthorizationEndpoint, p.AuthURL},
+		{&m.DeviceAuthorizationEndpoint, p.DeviceAuthURL}, {&m.RevocationEndpoint, p.RevocationURL},
+	} {
+		if o.v != "" {
+			*o.dst = o.v
+		}
+	}
+	return m, nil
+}
+
+// client builds the token endpoint client for p, resolving its secret.
+func (e *Engine) client(ctx context.Context, p *config.Profile) (*grant.Client, error) {
+	m, err := e.Endpoints(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	secret := ""
+	if p.ClientSecret != "" {
+		secret, err = e.secrets().Resolve(ctx, p.Name, "client_secret", p.ClientSecret)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &grant.Client{
+		HTTP:           e.HTTP,
+		TokenURL:       m.TokenEndpoint,
+		ClientID:       p.ClientID,
+		ClientSecret:   secret,
+		ClientAuth:     p.ClientAuth,
+		Dialect:        p.TokenRequest,
+		ScopeParam:     p.ScopeParam,
+		ScopeSeparator: p.ScopeSeparator,
+		TokenParams:    p.TokenParams,
+		Now:            e.Now,
+		Log:            e.log(),
+	}, nil
+}

@@ -1,0 +1,149 @@
+// Package engine is lanyard's one hot path: Token returns a cached token
+// when it is fresh, and otherwise takes a per-profile lock, re-reads the
+// cache, refreshes or runs the grant, and saves the result atomically.
+// Every helper gets its tokens here and nowhere else.
+package engine
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/discovery"
+	"github.com/lanyardhq/lanyard/internal/store"
+	"golang.org/x/oauth2"
+)
+
+// Token is the token state the engine hands out.
+type Token = store.Token
+
+// Engine obtains, caches and refreshes tokens for profiles.
+type Engine struct {
+	Store *store.Store
+	HTTP  *http.Client
+	// StateDir holds lock files and the discovery cache; nothing secret.
+	StateDir string
+	Now      func() time.Time
+	Log      *slog.Logger
+	// LockTimeout bounds the wait for another process's refresh.
+	LockTimeout time.Duration
+	Getenv      func(string) string
+	// UI is where interactive grants talk to the person: prompts and URLs
+	// go here (the tty or stderr), never to stdout.
+	UI io.Writer
+	// Stdin is read by paste mode when it is not a terminal.
+	Stdin io.Reader
+}
+
+// Options tune one Token call.
+type Options struct {
+	// MinTTL asks for a token valid at least this long (lanyard token --min-ttl).
+	MinTTL time.Duration
+	// ForceRefresh ignores the cached access token (after a 401).
+	ForceRefresh bool
+	// Interactive allows a login that needs a person (browser, prompt).
+	// Helpers set it only when the tool says a person is there.
+	Interactive bool
+}
+
+// Paths are where lanyard keeps its files, from the environment.
+type Paths struct {
+	Config     string
+	StateDir   string // $XDG_STATE_HOME/lanyard
+	DataDir    string // $XDG_DATA_HOME/lanyard
+	KeyringDir string // encrypted file backend
+}
+
+// PathsFromEnv applies the XDG base directory rules.
+func PathsFromEnv(getenv func(string) string) Paths {
+	home := getenv("HOME")
+	xdg := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return filepath.Join(home, def)
+	}
+	p := Paths{
+		Config:   config.Path(getenv),
+		StateDir: filepath.Join(xdg("XDG_STATE_HOME", ".local/state"), "lanyard"),
+		DataDir:  filepath.Join(xdg("XDG_DATA_HOME", ".local/share"), "lanyard"),
+	}
+	p.KeyringDir = getenv("LANYARD_KEYRING_DIR")
+	if p.KeyringDir == "" {
+		p.KeyringDir = filepath.Join(p.DataDir, "keyring")
+	}
+	return p
+}
+
+// New builds an engine from the environment: keyring backend from
+// LANYARD_KEYRING_BACKEND, passphrase from LANYARD_KEYRING_PASSPHRASE or the
+// tty, HTTP timeout from LANYARD_HTTP_TIMEOUT (default 30s). Logs go to
+// stderr when debug is set, with tokens redacted.
+func New(getenv func(string) string, stderr io.Writer, debug bool) (*Engine, error) {
+	paths := PathsFromEnv(getenv)
+	st, err := store.Open(store.Options{
+		Backend:    getenv("LANYARD_KEYRING_BACKEND"),
+		FileDir:    paths.KeyringDir,
+		Passphrase: store.Passphrase(getenv),
+	})
+	if err != nil {
+		return nil, err
+	}
+	timeout := 30 * time.Second
+	if v := getenv("LANYARD_HTTP_TIMEOUT"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			timeout = d
+		}
+	}
+	log := slog.New(slog.DiscardHandler)
+	if debug {
+		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return &Engine{
+		Store:       st,
+		HTTP:        &http.Client{Timeout: timeout},
+		StateDir:    paths.StateDir,
+		Now:         time.Now,
+		Log:         log,
+		LockTimeout: 60 * time.Second,
+		Getenv:      getenv,
+		UI:          stderr,
+		Stdin:       os.Stdin,
+	}, nil
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Log != nil {
+		return e.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (e *Engine) resolver() *discovery.Resolver {
+	return &discovery.Resolver{HTTP: e.HTTP, Dir: filepath.Join(e.StateDir, "discovery"), Now: e.Now}
+}
+
+func (e *Engine) secrets() config.SecretSource {
+	getenv := e.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return config.SecretSource{Keyring: e.Store.Secret, Getenv: getenv}
+}
+
+// withHTTP passes our client to x/oauth2 calls through the context key it reads.
+func (e *Engine) withHTTP(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, e.HTTP)
+}

@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/store"
+)
+
+// Invalidate drops p's cached access token and keeps its refresh token, so
+// the next Token call refreshes (git's erase after a 401). When rejected is
+// not empty, only that token is dropped: a newer one another process just
+// fetched stays.
+func (e *Engine) Invalidate(ctx context.Context, p *config.Profile, rejected string) error {
+	unlock, err := e.lock(ctx, p.Name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	t, err := e.Store.Token(p.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if rejected != "" && rejected != t.AccessToken && rejected != t.IDToken {
+		return nil
+	}
+	if t.RefreshToken == "" && p.Interactive() {
+		// Without a refresh token, dropping the access token would force a
+		// login: only the server's 401 says it is dead, so drop it.
+		return e.Store.DeleteToken(p.Name)
+	}
+	t.AccessToken, t.IDToken, t.Expiry = "", "", e.now()
+	return e.Store.SaveToken(p.Name, t)
+}
+
+// Logout deletes p's cached access and refresh tokens; with revoke, it
+// first revokes them at the server (RFC 7009). Client secrets stored with
+// lanyard secret set stay.
+func (e *Engine) Logout(ctx context.Context, p *config.Profile, revoke bool) error {
+	unlock, err := e.lock(ctx, p.Name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if revoke {
+		t, err := e.Store.Token(p.Name)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w (to discard the damaged token without revoking, run: lanyard logout %s)", err, p.Name)
+		}
+		if t != nil {
+			if err := e.revoke(ctx, p, t); err != nil {
+				return err
+			}
+		}
+	}
+	return e.Store.DeleteToken(p.Name)
+}
+
+func (e *Engine) revoke(ctx context.Context, p *config.Profile, t *Token) error {
+	m, err := e.Endpoints(ctx, p)
+	if err != nil {
+		return err
+	}
+	if m.RevocationEndpoint == "" {
+		return fmt.Errorf("profile %q has no revocation endpoint (set revocation_url); run lanyard logout %s without --revoke to forget the tokens locally", p.Name, p.Name)
+	}
+	c, err := e.client(ctx, p)
+	if err != nil {
+		return err
+	}
+	for _, tok := range []struct{ v, hint string }{{t.RefreshToken, "refresh_token"}, {t.AccessToken, "access_token"}} {
+		if tok.v == "" {
+			continue
+		}
+		form := url.Values{"token": {tok.v}, "token_type_hint": {tok.hint}}
+		if c.ClientAuth != "basic" {
+			form.Set("client_id", c.ClientID)
+			if c.ClientAuth == "post" {
+				form.Set("client_secret", c.ClientSecret)
+			}
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.RevocationEndpoint, strings.NewReader(form.Encode()))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if c.ClientAuth == "basic" {
+			req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
+		}
+		resp, err := e.HTTP.Do(req)
+		if err != nil {
+			return fmt.Errorf("profile %q: revoking %s: %w", p.Name, tok.hint, err)
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		// RFC 7009 §2.2: 200 whether or not the token was valid.
+		if resp.StatusCode != http.StatusOK {
+			line, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
+			return fmt.Errorf("profile %q: revocation endpoint %s answered HTTP %d revoking the %s: %q; the tokens are still stored", p.Name, m.RevocationEndpoint, resp.StatusCode, tok.hint, line)
+		}
+	}
+	return nil
+}
+
+// Cached returns the stored token of p without any network call (for
+// status), or nil when none is stored.
+func (e *Engine) Cached(p *config.Profile) (*Token, error) {
+	t, err := e.Store.Token(p.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return t, err
+}
+
+// Fresh reports whether t may be handed out for p now.
+func (e *Engine) Fresh(t *Token, p *config.Profile) bool { return e.fresh(t, p, 0) }

@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/grant"
+	"github.com/lanyardhq/lanyard/internal/store"
+)
+
+// Token returns a token for p that stays valid for at least
+// max(refresh_before, opt.MinTTL).
+//
+// Fast path: one keyring read, no lock, no network. Slow path: the profile
+// lock, a second read (another process may have refreshed meanwhile), then a
+// refresh or the grant, and one atomic save before the token is returned.
+func (e *Engine) Token(ctx context.Context, p *config.Profile, opt Options) (*Token, error) {
+	cached, err := e.Store.Token(p.Name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if !opt.ForceRefresh && e.fresh(cached, p, opt.MinTTL) {
+		return cached, nil
+	}
+	// After a 401 the caller forces a refresh; if another process already
+	// replaced the token we saw, that newer token is the answer.
+	seen := ""
+	if cached != nil {
+		seen = cached.AccessToken
+	}
+
+	unlock, err := e.lock(ctx, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	cached, err = e.Store.Token(p.Name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if e.fresh(cached, p, opt.MinTTL) && (!opt.ForceRefresh || cached.AccessToken != seen) {
+		e.log().Debug("token refreshed by another process", "profile", p.Name)
+		return cached, nil
+	}
+	return e.obtain(ctx, p, cached, opt)
+}
+
+// fresh reports whether t may be handed out for p now.
+func (e *Engine) fresh(t *Token, p *config.Profile, minTTL time.Duration) bool {
+	if t == nil || t.Key != p.CacheKey() || value(t, p) == "" {
+		return false
+	}
+	exp := expiry(t, p)
+	margin := max(p.EffectiveRefreshBefore(exp.Sub(t.Obtained)), minTTL)
+	return e.now().Add(margin).Before(exp)
+}
+
+// value is what the tools receive: the access token or, with use =
+// "id_token", the ID token.
+func value(t *Token, p *config.Profile) string {
+	if p.UseIDToken() {
+		return t.IDToken
+	}
+	return t.AccessToken
+}
+
+// Value returns what tools receive for p: access or ID token.
+func Value(t *Token, p *config.Profile) string { return value(t, p) }
+
+// Expiry returns when the token tools receive for p expires.
+func Expiry(t *Token, p *config.Profile) time.Time { return expiry(t, p) }
+
+func expiry(t *Token, p *config.Profile) time.Time {
+	if p.UseIDToken() {
+		if exp := jwtExpiry(t.IDToken); !exp.IsZero() && exp.Before(t.Expiry) {
+			return exp
+		}
+	}
+	return t.Expiry
+}
+
+// obtain runs under the profile lock: refresh when a refresh token is
+// stored for the same profile settings, else the grant itself.
+func (e *Engine) obtain(ctx context.Context, p *config.Profile, cached *Token, opt Options) (*Token, error) {
+	key := p.CacheKey()
+	if cached != nil && cached.Key == key && cached.RefreshToken != "" {
+		return e.refresh(ctx, p, cached)
+	}
+	if cached != nil && cached.Key != key && cached.RefreshToken != "" {
+		e.log().Debug("profile settings changed since the stored token was minted", "profile", p.Name)
+	}
+	switch {
+	case p.Grant == config.GrantClientCredentials:
+		c, err := e.client(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		t, err := grant.ClientCredentials(ctx, c, p.Scopes)
+		if err != nil {
+			return nil, e.explain(p, err)
+		}
+		return e.save(p, t, "")
+	case p.PluginName() != "":
+		return e.runPlugin(ctx, p, cached)
+	case opt.Interactive && p.Grant != config.GrantRefreshToken && p.Grant != config.GrantPassword:
+		return e.interactiveLogin(ctx, p, LoginOptions{})
+	}
+	reason := "not logged in"
+	switch {
+	case cached != nil && cached.Key != key:
+		reason = "profile settings changed since the last login"
+	case cached != nil && p.Grant == config.GrantImplicit:
+		reason = "the implicit grant's token expired and cannot be refreshed"
+	case cached != nil:
+		reason = "token expired and no refresh token is stored"
+	}
+	return nil, &LoginRequiredError{Profile: p.Name, Reason: reason}
+}
+
+// refresh exchanges the stored refresh token. A rotated refresh token is
+// saved (with the access token, in one write) before anything else; a
+// failed refresh leaves the stored refresh token alone unless the server
+// said it is dead (invalid_grant).
+func (e *Engine) refresh(ctx context.Context, p *config.Profile, cached *Token) (*Token, error) {
+	c, err := e.client(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	e.log().Debug("refreshing", "profile", p.Name, "refresh_token", Redact(cached.RefreshToken))
+	t, err := grant.Refresh(ctx, c, cached.RefreshToken)
+	if err != nil {
+		if te, ok := grant.AsTokenError(err); ok && te.Code == "invalid_grant" {
+			// The refresh token is dead at the server: keeping it would only
+			// repeat this failure.
+			if derr := e.Store.DeleteToken(p.Name); derr != nil {
+				e.log().Debug("could not drop dead refresh token", "err", derr)
+			}
+			return nil, &LoginRequiredError{Profile: p.Name, Reason: fmt.Sprintf("the refresh token was rejected (%s)", describe(te))}
+		}
+		return nil, e.explain(p, err)
+	}
+	return e.save(p, t, cached.RefreshToken)
+}
+
+// save persists t for p in one atomic write. prevRefresh is kept when the
+// server did not rotate the refresh token.
+func (e *Engine) save(p *config.Profile, t *grant.Token, prevRefresh string) (*Token, error) {
+	now := e.now()
+	rec := &Token{
+		Key:           p.CacheKey(),
+		AccessToken:   t.AccessToken,
+		TokenType:     t.TokenType,
+		IDToken:       t.IDToken,
+		RefreshToken:  t.RefreshToken,
+		Expiry:        t.Expiry,
+		ExpiryGuessed: t.ExpiryGuessed,
+		Obtained:      now,
+		Scope:         t.Scope,
+		State:         t.State,
+	}
+	if rec.RefreshToken == "" {
+		rec.RefreshToken = prevRefresh
+	}
+	if err := e.Store.SaveToken(p.Name, rec); err != nil {
+		if rec.RefreshToken != prevRefresh {
+			return nil, fmt.Errorf("the server issued a new refresh token but it could not be saved, so the login is lost; fix the keyring, then run: lanyard login %s: %w", p.Name, err)
+		}
+		return nil, err
+	}
+	e.log().Debug("token saved", "profile", p.Name, "access_token", Redact(rec.AccessToken), "expiry", rec.Expiry, "rotated", rec.RefreshToken != prevRefresh && prevRefresh != "")
+	if p.UseIDToken() && rec.IDToken == "" {
+		return nil, fmt.Errorf("profile %q has use = \"id_token\" but the token endpoint returned no id_token; add the openid scope or set use = \"access_token\"", p.Name)
+	}
+	return rec, nil
+}
+
+// explain adds what the user should change to a token endpoint error.
+func (e *Engine) explain(p *config.Profile, err error) error {
+	te, ok := grant.AsTokenError(err)
+	if !ok {
+		return fmt.Errorf("profile %q: %w", p.Name, err)
+	}
+	switch te.Code {
+	case "invalid_client", "unauthorized_client":
+		return fmt.Errorf("profile %q: %w; check client_id, client_secret and client_auth (basic, post or none) in %s:%d", p.Name, err, p.File, p.Line)
+	case "invalid_scope":
+		return fmt.Errorf("profile %q: %w; check scopes, scope_param and scope_separator in %s:%d", p.Name, err, p.File, p.Line)
+	case "unsupported_grant_type":
+		return fmt.Errorf("profile %q: %w; the server does not allow grant = %q for this client", p.Name, err, p.Grant)
+	}
+	return fmt.Errorf("profile %q: %w", p.Name, err)
+}
+
+func describe(te *grant.TokenError) string {
+	if te.Description != "" {
+		return te.Code + ": " + te.Description
+	}
+	return te.Code
+}

@@ -1,0 +1,85 @@
+package grant
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/oauth2"
+)
+
+// TokenError is a token endpoint's refusal or an answer lanyard cannot use.
+// It keeps what the server said (RFC 6749 §5.2) so the engine can decide
+// what the user must do.
+type TokenError struct {
+	Endpoint    string
+	Status      int    // HTTP status, 0 for transport errors
+	Code        string // RFC 6749 "error", e.g. invalid_grant
+	Description string // "error_description"
+	URI         string // "error_uri"
+	// Body is the first line of a body that was not an OAuth error document.
+	Body string
+	Err  error
+}
+
+func (e *TokenError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "token endpoint %s", e.Endpoint)
+	if e.Status != 0 {
+		fmt.Fprintf(&b, " answered HTTP %d", e.Status)
+	}
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": %s", e.Code)
+		if e.Description != "" {
+			fmt.Fprintf(&b, ": %s", e.Description)
+		}
+		if e.URI != "" {
+			fmt.Fprintf(&b, " (see %s)", e.URI)
+		}
+	}
+	if e.Body != "" {
+		fmt.Fprintf(&b, ": %q", e.Body)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	return b.String()
+}
+
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// Temporary reports whether retrying later may succeed: 5xx, 429, transport errors.
+func (e *TokenError) Temporary() bool {
+	return e.Status == 429 || e.Status >= 500 || (e.Status == 0 && e.Err != nil)
+}
+
+// AsTokenError returns err as a *TokenError, converting x/oauth2's
+// RetrieveError so callers check one type.
+func AsTokenError(err error) (*TokenError, bool) {
+	var te *TokenError
+	if errors.As(err, &te) {
+		return te, true
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		te = &TokenError{Code: re.ErrorCode, Description: re.ErrorDescription, URI: re.ErrorURI}
+		if re.Response != nil {
+			te.Status = re.Response.StatusCode
+			te.Endpoint = re.Response.Request.URL.String()
+		}
+		if te.Code == "" {
+			te.Body = firstLine(string(re.Body))
+		}
+		return te, true
+	}
+	return nil, false
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	s = strings.TrimSpace(s)
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return s
+}

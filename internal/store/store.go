@@ -1,0 +1,219 @@
+// Package store keeps lanyard's secrets and tokens in a keyring
+// (99designs/keyring). Each profile's token state is one item, so a cache
+// hit costs exactly one keyring read (one unlock with the file backend).
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/keyring"
+)
+
+const serviceName = "lanyard"
+
+// Token is the persisted token state of one profile.
+type Token struct {
+	// Key is the profile's cache key when the token was minted; a token
+	// whose key differs from the profile's current one is never handed out.
+	Key          string    `json:"key"`
+	AccessToken  string    `json:"access_token,omitempty"`
+	TokenType    string    `json:"token_type,omitempty"`
+	IDToken      string    `json:"id_token,omitempty"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
+	// ExpiryGuessed is set when the server said nothing about lifetime and
+	// lanyard assumed a short one.
+	ExpiryGuessed bool      `json:"expiry_guessed,omitempty"`
+	Obtained      time.Time `json:"obtained,omitzero"`
+	Scope         []string  `json:"scope,omitempty"`
+	// State is opaque refresh state kept for plugin grants.
+	State string `json:"state,omitempty"`
+}
+
+// ErrNotFound means nothing is stored under the key.
+var ErrNotFound = errors.New("not found in keyring")
+
+// CorruptError means a stored item exists but cannot be decoded.
+type CorruptError struct {
+	Profile string
+	Item    string
+	Err     error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("stored %s for profile %q is damaged (%v); run: lanyard logout %s", e.Item, e.Profile, e.Err, e.Profile)
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// Options selects and configures the keyring backend.
+type Options struct {
+	// Backend is secret-service, keychain, wincred, pass, keyctl, file, or
+	// "" for the first one available.
+	Backend string
+	// FileDir is the directory of the encrypted file backend.
+	FileDir string
+	// Passphrase returns the file backend's passphrase; called at most once.
+	Passphrase func() (string, error)
+}
+
+// Store is lanyard's view of the keyring.
+type Store struct {
+	kr      keyring.Keyring
+	backend string
+	fileDir string
+}
+
+var backends = map[string]keyring.BackendType{
+	"secret-service": keyring.SecretServiceBackend,
+	"keychain":       keyring.KeychainBackend,
+	"wincred":        keyring.WinCredBackend,
+	"pass":           keyring.PassBackend,
+	"keyctl":         keyring.KeyCtlBackend,
+	"file":           keyring.FileBackend,
+	"kwallet":        keyring.KWalletBackend,
+}
+
+// Open opens the keyring. It does not unlock the file backend: that happens
+// at the first read or write.
+func Open(opt Options) (*Store, error) {
+	pass := sync.OnceValues(opt.Passphrase)
+	cfg := keyring.Config{
+		ServiceName:              serviceName,
+		FileDir:                  opt.FileDir,
+		FilePasswordFunc:         func(string) (string, error) { return pass() },
+		KeychainTrustApplication: true,
+		KeyCtlScope:              "user",
+		LibSecretCollectionName:  "login",
+		PassPrefix:               serviceName,
+	}
+	if opt.Backend != "" {
+		b, ok := backends[opt.Backend]
+		if !ok {
+			return nil, fmt.Errorf("LANYARD_KEYRING_BACKEND=%q is not a backend; use one of secret-service, keychain, wincred, pass, keyctl, kwallet, file", opt.Backend)
+		}
+		cfg.AllowedBackends = []keyring.BackendType{b}
+	}
+	kr, err := keyring.Open(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("could not open keyring (backend %q): %w; set LANYARD_KEYRING_BACKEND=file and LANYARD_KEYRING_PASSPHRASE for an encrypted file store", orAuto(opt.Backend), err)
+	}
+	s := &Store{kr: kr, backend: orAuto(opt.Backend)}
+	if opt.Backend == "file" {
+		s.fileDir = opt.FileDir
+		s.kr = &atomicFile{Keyring: kr, dir: opt.FileDir, cfg: cfg}
+	}
+	return s, nil
+}
+
+// NewWithKeyring wraps an already open keyring (tests use keyring.NewArrayKeyring).
+func NewWithKeyring(kr keyring.Keyring, backend string) *Store {
+	return &Store{kr: kr, backend: backend}
+}
+
+func orAuto(b string) string {
+	if b == "" {
+		return "auto"
+	}
+	return b
+}
+
+// Backend names the keyring backend in use.
+func (s *Store) Backend() string { return s.backend }
+
+func tokenKey(profile string) string        { return "token:" + profile }
+func secretKey(profile, name string) string { return "secret:" + profile + ":" + name }
+
+// Token returns the stored token state of profile, or ErrNotFound.
+func (s *Store) Token(profile string) (*Token, error) {
+	data, err := s.get(profile, tokenKey(profile), "token")
+	if err != nil {
+		return nil, err
+	}
+	var t Token
+	if err := json.Unmarshal(data, &t); err != nil {
+		return nil, &CorruptError{Profile: profile, Item: "token", Err: err}
+	}
+	return &t, nil
+}
+
+// SaveToken replaces the stored token state of profile in one write.
+func (s *Store) SaveToken(profile string, t *Token) error {
+	data, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	err = s.kr.Set(keyring.Item{Key: tokenKey(profile), Data: data, Label: "lanyard token for " + profile, Description: "lanyard token"})
+	if err != nil {
+		return fmt.Errorf("could not save token for profile %q: %w", profile, err)
+	}
+	return nil
+}
+
+// DeleteToken removes the stored token state of profile; absent is not an error.
+func (s *Store) DeleteToken(profile string) error {
+	return s.remove(tokenKey(profile))
+}
+
+// Secret returns a secret stored with SetSecret.
+func (s *Store) Secret(profile, name string) (string, error) {
+	data, err := s.get(profile, secretKey(profile, name), "secret "+name)
+	if err != nil {
+		return "", err
+	}
+	return string(data), nil
+}
+
+// SetSecret stores a secret for profile under name.
+func (s *Store) SetSecret(profile, name, value string) error {
+	err := s.kr.Set(keyring.Item{Key: secretKey(profile, name), Data: []byte(value), Label: "lanyard " + name + " for " + profile, Description: "lanyard secret"})
+	if err != nil {
+		return fmt.Errorf("could not store %s for profile %q: %w", name, profile, err)
+	}
+	return nil
+}
+
+// DeleteSecret removes a stored secret; absent is not an error.
+func (s *Store) DeleteSecret(profile, name string) error {
+	return s.remove(secretKey(profile, name))
+}
+
+func (s *Store) get(profile, key, what string) ([]byte, error) {
+	it, err := s.kr.Get(key)
+	if errors.Is(err, keyring.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, s.explain(profile, key, what, err)
+	}
+	return it.Data, nil
+}
+
+// explain turns a backend read error into one that says what to do. For the
+// file backend a well-formed but undecryptable item means a wrong
+// passphrase; anything else is damage that logout repairs.
+func (s *Store) explain(profile, key, what string, err error) error {
+	if s.fileDir == "" {
+		return fmt.Errorf("could not read %s for profile %q from keyring: %w", what, profile, err)
+	}
+	raw, rerr := os.ReadFile(filepath.Join(s.fileDir, fileName(key)))
+	if rerr == nil && strings.Count(strings.TrimSpace(string(raw)), ".") == 4 && strings.Contains(err.Error(), "integrity") {
+		return fmt.Errorf("could not decrypt the file keyring at %s: wrong passphrase; check LANYARD_KEYRING_PASSPHRASE", s.fileDir)
+	}
+	return &CorruptError{Profile: profile, Item: what, Err: err}
+}
+
+func (s *Store) remove(key string) error {
+	err := s.kr.Remove(key)
+	if err == nil || errors.Is(err, keyring.ErrKeyNotFound) || errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
