@@ -1,0 +1,134 @@
+package config
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Match returns the profile that serves rawURL, or nil when none does. It is
+// how git, docker and HTTPie pick a profile from a profile's `match` list.
+//
+// A match prefix serves a URL when:
+//
+//   - the schemes are equal (https://… never serves http://…);
+//   - the hosts are equal, compared case-insensitively, ports included
+//     (https://host:8443/ and https://host/ are different servers; the
+//     scheme's default port may be written or left out);
+//   - when the URL has a path, the prefix's path is a prefix of it on whole
+//     path segments: https://host/acme serves https://host/acme/app.git but
+//     not https://host/acmeinc/app.git. A trailing ".git" is ignored when
+//     segments are compared, so https://host/acme/app serves
+//     https://host/acme/app.git.
+//
+// When the URL has no path (git without credential.useHttpPath, a docker
+// registry host) only scheme, host and port count, so every prefix on that
+// host serves it.
+//
+// The most specific prefix wins: for a URL with a path, the prefix with the
+// most path segments; for a URL without one, the prefix with the fewest (the
+// profile that claims the whole host). Remaining ties go to the profile whose
+// name sorts first, so the answer never depends on map order.
+//
+// rawURL may omit the scheme ("registry.example.com", as docker passes
+// server addresses); https is assumed then. Userinfo, query and fragment are
+// ignored. A URL that does not parse matches nothing.
+func (f *File) Match(rawURL string) *Profile {
+	u, ok := parseMatchURL(rawURL)
+	if !ok {
+		return nil
+	}
+	var best *Profile
+	bestScore := 0
+	for _, name := range f.Names() {
+		p := f.Profiles[name]
+		score, ok := p.matchScore(u)
+		if ok && (best == nil || score > bestScore) {
+			best, bestScore = p, score
+		}
+	}
+	return best
+}
+
+// Matches reports whether one of p's match prefixes serves rawURL, by the
+// rules of [File.Match].
+func (p *Profile) Matches(rawURL string) bool {
+	u, ok := parseMatchURL(rawURL)
+	if !ok {
+		return false
+	}
+	_, ok = p.matchScore(u)
+	return ok
+}
+
+// matchURL is a URL or prefix reduced to what matching compares.
+type matchURL struct {
+	scheme, host string // host is lower case, with ":port" unless the port is the default
+	segs         []string
+}
+
+func (p *Profile) matchScore(u matchURL) (int, bool) {
+	best, found := 0, false
+	for _, m := range p.Match {
+		pre, ok := parseMatchURL(m)
+		if !ok || pre.scheme != u.scheme || pre.host != u.host {
+			continue
+		}
+		var score int
+		if len(u.segs) == 0 {
+			score = -len(pre.segs)
+		} else {
+			if !segsPrefix(pre.segs, u.segs) {
+				continue
+			}
+			score = len(pre.segs)
+		}
+		if !found || score > best {
+			best, found = score, true
+		}
+	}
+	return best, found
+}
+
+func segsPrefix(prefix, segs []string) bool {
+	if len(prefix) > len(segs) {
+		return false
+	}
+	for i, s := range prefix {
+		if s != segs[i] && strings.TrimSuffix(s, ".git") != strings.TrimSuffix(segs[i], ".git") {
+			return false
+		}
+	}
+	return true
+}
+
+var defaultPorts = map[string]string{"https": "443", "http": "80"}
+
+func parseMatchURL(raw string) (matchURL, bool) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return matchURL{}, false
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return matchURL{}, false
+	}
+	m := matchURL{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname())}
+	if m.host == "" {
+		return matchURL{}, false
+	}
+	if strings.Contains(m.host, ":") {
+		m.host = "[" + m.host + "]" // IPv6 literal
+	}
+	if port := u.Port(); port != "" && port != defaultPorts[m.scheme] {
+		m.host += ":" + port
+	}
+	for s := range strings.SplitSeq(u.Path, "/") {
+		if s != "" {
+			m.segs = append(m.segs, s)
+		}
+	}
+	return m, true
+}
