@@ -7,12 +7,18 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
 )
+
+// typeErr matches BurntSushi/toml's type mismatch errors, which carry the
+// line only in their text.
+var typeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): (.*)$`)
 
 // DefaultRefreshBefore is how long before expiry a token is refreshed when
 // the profile does not say.
@@ -114,6 +120,10 @@ func Parse(path string, data []byte) (*File, error) {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
 			return nil, &Error{File: path, Line: pe.Position.Line, Msg: pe.Message + "; fix the TOML syntax"}
+		}
+		if m := typeErr.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, &Error{File: path, Line: line, Key: m[2], Msg: m[3] + "; lists are written [\"a\", \"b\"], durations \"60s\", everything else as a quoted string"}
 		}
 		return nil, &Error{File: path, Msg: err.Error()}
 	}

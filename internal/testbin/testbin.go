@@ -61,6 +61,7 @@ func Build(tb testing.TB, names ...string) string {
 
 // Env is an isolated environment for running lanyard binaries.
 type Env struct {
+	Bin        string
 	Home       string
 	ConfigPath string
 	Passphrase string
@@ -72,7 +73,7 @@ type Env struct {
 func NewEnv(tb testing.TB, bin string) *Env {
 	tb.Helper()
 	home := tb.TempDir()
-	e := &Env{Home: home, ConfigPath: filepath.Join(home, "config.toml"), Passphrase: "test-passphrase"}
+	e := &Env{Bin: bin, Home: home, ConfigPath: filepath.Join(home, "config.toml"), Passphrase: "test-passphrase"}
 	e.vars = []string{
 		"HOME=" + home,
 		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
@@ -121,9 +122,16 @@ func (e *Env) WriteConfig(tb testing.TB, toml string) {
 	}
 }
 
-// Command returns an exec.Cmd for name with the environment set.
+// Command returns an exec.Cmd for name with the environment set. A name
+// built by Build runs from the build directory; others come from PATH.
 func (e *Env) Command(name string, args ...string) *exec.Cmd {
-	cmd := exec.Command(name, args...)
+	path := name
+	if !strings.ContainsRune(name, os.PathSeparator) {
+		if _, err := os.Stat(filepath.Join(e.Bin, name)); err == nil {
+			path = filepath.Join(e.Bin, name)
+		}
+	}
+	cmd := exec.Command(path, args...)
 	cmd.Env = e.Vars()
 	cmd.Dir = e.Home
 	return cmd

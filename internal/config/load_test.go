@@ -1,0 +1,177 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseSeeds(t *testing.T) {
+	f, err := Load(filepath.Join("testdata", "seeds.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name                       string
+		clientAuth, dialect, param string
+		sep                        string
+		refreshBefore              time.Duration
+	}{
+		{"whenfresh-dev", "none", "form", "scope", " ", 60 * time.Second},
+		{"whenfresh-machine", "basic", "form", "scope", " ", 60 * time.Second},
+		{"shopware", "none", "json", "scopes", " ", 60 * time.Second},
+		{"whiplash", "post", "form", "scope", " ", 60 * time.Second},
+		{"whisk", "post", "multipart", "scope", ",", 2 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := f.Profile(tt.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.ClientAuth != tt.clientAuth || p.TokenRequest != tt.dialect || p.ScopeParam != tt.param || p.ScopeSeparator != tt.sep || p.RefreshBefore != tt.refreshBefore {
+				t.Errorf("got auth=%s dialect=%s param=%s sep=%q rb=%s, want %s %s %s %q %s", p.ClientAuth, p.TokenRequest, p.ScopeParam, p.ScopeSeparator, p.RefreshBefore, tt.clientAuth, tt.dialect, tt.param, tt.sep, tt.refreshBefore)
+			}
+			if p.Line == 0 {
+				t.Error("profile line not found")
+			}
+		})
+	}
+	if got := f.Profiles["whisk"].AuthParams["identity_provider"]; got != "google" {
+		t.Errorf("auth_params: got %q, want google", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, toml string
+		wantLine   int
+		want       []string // substrings of the error
+	}{
+		{"unknown key", "[profiles.a]\ngrant = \"client_credentials\"\nscope = [\"x\"]\n", 3, []string{"profiles.a.scope", "unknown key"}},
+		{"missing grant", "[profiles.a]\ntoken_url = \"https://x/token\"\n", 1, []string{"profiles.a.grant", "missing"}},
+		{"bad grant", "[profiles.a]\ngrant = \"magic\"\n", 2, []string{"\"magic\" is not a grant"}},
+		{"missing endpoint", "[profiles.a]\ngrant = \"client_credentials\"\nclient_id = \"x\"\nclient_secret = \"keyring\"\n", 1, []string{"set issuer", "token_url"}},
+		{"plain http", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"http://auth.example.com/token\"\n", 3, []string{"plain http to a non-loopback host", "https://auth.example.com/token"}},
+		{"relative url", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"/token\"\n", 3, []string{"not an absolute URL"}},
+		{"secret in clear", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"hunter2\"\n", 5, []string{"must be a reference", "lanyard secret set"}},
+		{"bad enum", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\ntoken_request = \"xml\"\n", 6, []string{"use form, json or multipart"}},
+		{"bad duration", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\nrefresh_before = \"soon\"\n", 6, []string{"not a duration"}},
+		{"syntax", "[profiles.a]\ngrant = \n", 2, []string{"fix the TOML syntax"}},
+		{"wrong type", "[profiles.a]\ngrant = \"client_credentials\"\nscopes = \"read\"\n", 3, []string{"scopes"}},
+		{"password without username", "[profiles.a]\ngrant = \"password\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\n", 1, []string{"profiles.a.username"}},
+		{"match not a url", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\nmatch = [\"github.com\"]\n", 6, []string{"not a URL prefix"}},
+		{"top level", "[profile.a]\ngrant = \"x\"\n", 0, []string{"profile"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("lanyard.toml", []byte(tt.toml))
+			if err == nil {
+				t.Fatal("got no error")
+			}
+			msg := err.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not contain %q", msg, w)
+				}
+			}
+			if tt.wantLine > 0 && !strings.Contains(msg, fmt.Sprintf("lanyard.toml:%d:", tt.wantLine)) {
+				t.Errorf("error %q does not name line %d", msg, tt.wantLine)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
+	if err == nil || !strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), "LANYARD_CONFIG") {
+		t.Fatalf("got %v, want a does-not-exist error naming LANYARD_CONFIG", err)
+	}
+}
+
+func TestUnknownProfile(t *testing.T) {
+	f, err := Load(filepath.Join("testdata", "seeds.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Profile("whisky")
+	if err == nil || !strings.Contains(err.Error(), "known profiles: shopware, whenfresh-dev") {
+		t.Fatalf("got %v, want the known profiles listed", err)
+	}
+}
+
+func TestCacheKeyChangesWithMeaning(t *testing.T) {
+	base := Profile{Name: "a", TokenURL: "https://x/t", Grant: "client_credentials", ClientID: "c", Scopes: []string{"read"}}
+	k := base.CacheKey()
+	for name, mut := range map[string]func(p *Profile){
+		"scopes":       func(p *Profile) { p.Scopes = []string{"read", "write"} },
+		"client_id":    func(p *Profile) { p.ClientID = "d" },
+		"token_url":    func(p *Profile) { p.TokenURL = "https://y/t" },
+		"audience":     func(p *Profile) { p.Audience = "api" },
+		"token_params": func(p *Profile) { p.TokenParams = map[string]string{"resource": "r"} },
+		"username":     func(p *Profile) { p.Username = "u" },
+	} {
+		p := base
+		mut(&p)
+		if p.CacheKey() == k {
+			t.Errorf("changing %s kept the cache key", name)
+		}
+	}
+	same := base
+	same.Match = []string{"https://api/"}
+	same.RefreshBefore = time.Hour
+	if same.CacheKey() != k {
+		t.Error("match/refresh_before changed the cache key; they do not change what a token means")
+	}
+}
+
+func TestEffectiveRefreshBefore(t *testing.T) {
+	p := Profile{RefreshBefore: 60 * time.Second}
+	if got := p.EffectiveRefreshBefore(30 * time.Second); got != 3*time.Second {
+		t.Errorf("30s token: got %s, want 3s", got)
+	}
+	if got := p.EffectiveRefreshBefore(time.Hour); got != 60*time.Second {
+		t.Errorf("1h token: got %s, want 60s", got)
+	}
+}
+
+func TestSecretRefs(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "s"), []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := SecretSource{
+		Keyring: func(profile, key string) (string, error) { return "from-keyring:" + profile + ":" + key, nil },
+		Getenv: func(k string) string {
+			if k == "HOME" {
+				return dir
+			}
+			if k == "S" {
+				return "from-env"
+			}
+			return ""
+		},
+	}
+	tests := []struct{ ref, want string }{
+		{"keyring", "from-keyring:p:client_secret"},
+		{"env:S", "from-env"},
+		{"file:" + filepath.Join(dir, "s"), "from-file"},
+		{"file:~/s", "from-file"},
+		{"cmd:printf 'from-cmd\\n'", "from-cmd"},
+	}
+	for _, tt := range tests {
+		got, err := src.Resolve(t.Context(), "p", "client_secret", tt.ref)
+		if err != nil || got != tt.want {
+			t.Errorf("Resolve(%q) = %q, %v; want %q", tt.ref, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"env:MISSING", "file:/nonexistent", "cmd:exit 3", "cmd:true"} {
+		_, err := src.Resolve(t.Context(), "p", "client_secret", bad)
+		if err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("Resolve(%q): got %v, want an error naming the reference", bad, err)
+		}
+	}
+}
