@@ -75,13 +75,17 @@ func TestDialects(t *testing.T) {
 			func(ctx context.Context, c *Client) (*Token, error) { return Refresh(ctx, c, "rt") },
 			captured{ctype: "application/x-www-form-urlencoded", params: map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "r5e6"}}},
 		{"shopware password json scopes", Client{ClientID: "administration", ClientAuth: "none", Dialect: "json", ScopeParam: "scopes"},
-			func(ctx context.Context, c *Client) (*Token, error) { return Password(ctx, c, "admin", "pw", []string{"write"}) },
+			func(ctx context.Context, c *Client) (*Token, error) {
+				return Password(ctx, c, "admin", "pw", []string{"write"})
+			},
 			captured{ctype: "application/json", params: map[string]string{"grant_type": "password", "username": "admin", "password": "pw", "scopes": "write", "client_id": "administration"}}},
 		{"shopware client_credentials json body", Client{ClientID: "id", ClientSecret: "sec", ClientAuth: "post", Dialect: "json"},
 			func(ctx context.Context, c *Client) (*Token, error) { return ClientCredentials(ctx, c, nil) },
 			captured{ctype: "application/json", params: map[string]string{"grant_type": "client_credentials", "client_id": "id", "client_secret": "sec"}}},
 		{"whisk multipart comma scopes", Client{ClientID: "w", ClientSecret: "s", ClientAuth: "post", Dialect: "multipart", ScopeSeparator: ",", TokenParams: map[string]string{"b": "2", "a": "1"}},
-			func(ctx context.Context, c *Client) (*Token, error) { return ClientCredentials(ctx, c, []string{"x", "y"}) },
+			func(ctx context.Context, c *Client) (*Token, error) {
+				return ClientCredentials(ctx, c, []string{"x", "y"})
+			},
 			captured{ctype: "multipart/form-data", params: map[string]string{"grant_type": "client_credentials", "scope": "x,y", "client_id": "w", "client_secret": "s", "a": "1", "b": "2"}}},
 	}
 	for _, tt := range tests {
