@@ -1,11 +1,68 @@
 package main
 
-import "errors"
+import (
+	"fmt"
+	"os/exec"
 
-// SetupDockerCmd writes docker's credHelpers entry.
+	"github.com/lanyardhq/lanyard/helpers/docker"
+	"github.com/lanyardhq/lanyard/internal/config"
+)
+
+// SetupDockerCmd writes docker's credHelpers entry, which docker, crane,
+// skopeo and buildah all read.
 type SetupDockerCmd struct {
-	Profile string `arg:"" help:"Profile name."`
+	Profile  string `arg:"" help:"Profile name."`
+	Registry string `placeholder:"HOST" help:"Registry host (HOST or HOST:PORT); default: the host of the profile's first match."`
 }
 
-// Run is filled in by the docker helper work.
-func (c *SetupDockerCmd) Run() error { return errors.New("not implemented yet") }
+// Run sets credHelpers[HOST] = "lanyard" in $DOCKER_CONFIG/config.json
+// (default ~/.docker/config.json), keeping everything else in the file.
+// Running it again changes nothing.
+func (c *SetupDockerCmd) Run(env *Env, cfg *config.File) error {
+	p, err := cfg.Profile(c.Profile)
+	if err != nil {
+		return err
+	}
+	registry := c.Registry
+	if registry == "" {
+		if len(p.Match) == 0 {
+			return fmt.Errorf("profile %q has no match list, so lanyard cannot tell its registry; add match = [\"https://REGISTRY/\"] at %s:%d, or pass --registry HOST", p.Name, p.File, p.Line)
+		}
+		registry = p.Match[0]
+	}
+	key, err := docker.CredHelperKey(registry)
+	if err != nil {
+		return err
+	}
+	// The helper picks profiles by match: refuse an entry it would answer
+	// with "not found" or with another profile's token.
+	switch got := docker.Resolve(cfg, key); {
+	case got == nil:
+		return fmt.Errorf("profile %q does not match registry %s, so the helper would not answer for it; add \"https://%s/\" to its match list at %s:%d", p.Name, key, key, p.File, p.Line)
+	case got.Name != p.Name:
+		return fmt.Errorf("registry %s is served by profile %q, not %q (the most specific match wins); run: lanyard setup docker %s --registry %s, or change the match lists", key, got.Name, p.Name, got.Name, key)
+	}
+	ch, err := docker.SetCredHelper(docker.ConfigPath(env.Getenv), key, docker.HelperName)
+	if err != nil {
+		return err
+	}
+	entry := fmt.Sprintf("credHelpers[%q] = %q", key, docker.HelperName)
+	switch {
+	case !ch.Changed:
+		fmt.Fprintf(env.Stdout, "%s: %s already; nothing to do\n", ch.Path, entry)
+	case ch.Created:
+		fmt.Fprintf(env.Stdout, "%s: created with %s\n", ch.Path, entry)
+	case ch.Was != "":
+		fmt.Fprintf(env.Stdout, "%s: set %s (was %q)\n", ch.Path, entry, ch.Was)
+	default:
+		fmt.Fprintf(env.Stdout, "%s: added %s\n", ch.Path, entry)
+	}
+	fmt.Fprintf(env.Stdout, "docker, crane and skopeo now get %s's tokens for %s from %s\n", p.Name, key, docker.Name)
+	if ch.StaleAuth {
+		fmt.Fprintf(env.Stderr, "note: auths[%q] in %s still holds credentials from an earlier docker login; credHelpers now takes precedence (remove that entry to drop them)\n", key, ch.Path)
+	}
+	if _, err := exec.LookPath(docker.Name); err != nil {
+		fmt.Fprintf(env.Stderr, "warning: %s is not on PATH, and clients will fail to run it; install it (make install) next to lanyard\n", docker.Name)
+	}
+	return nil
+}
