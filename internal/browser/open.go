@@ -1,0 +1,105 @@
+// Package browser is how interactive logins reach a person: it opens the
+// authorize URL in a browser (or decides it cannot and prints it), runs the
+// loopback listener that receives the redirect (RFC 8252 §7.3), and reads a
+// redirected URL or a bare code pasted on the terminal when the browser
+// cannot reach the listener (SSH, containers, fixed non-loopback callbacks).
+//
+// It knows nothing about OAuth beyond where redirect parameters live: the
+// grant decides what they mean.
+package browser
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+)
+
+// Headless reports whether no browser can be shown to the person running
+// lanyard: an SSH session (SSH_CONNECTION or SSH_TTY set), or a Linux/BSD
+// desktop-less session (neither DISPLAY nor WAYLAND_DISPLAY set).
+func Headless(getenv func(string) string) bool {
+	if getenv("SSH_CONNECTION") != "" || getenv("SSH_TTY") != "" {
+		return true
+	}
+	switch runtime.GOOS {
+	case "darwin", "windows", "ios", "android":
+		return false
+	}
+	return getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == ""
+}
+
+// Opener returns a function that opens a URL in the person's browser, or
+// nil when none should be tried: $BROWSER (a command, or a list of them
+// separated by ":", taking the URL as its last argument or in place of
+// "%s") always wins; otherwise nil when Headless, else the OS opener
+// (xdg-open, open, rundll32).
+//
+// The returned function only starts the command: a browser that starts but
+// never shows the page is indistinguishable from a slow one, so callers
+// print the URL as well.
+func Opener(getenv func(string) string) func(url string) error {
+	if b := strings.TrimSpace(getenv("BROWSER")); b != "" {
+		return func(url string) error { return openWithBROWSER(b, url) }
+	}
+	if Headless(getenv) {
+		return nil
+	}
+	return openWithOS
+}
+
+// openWithBROWSER tries each command of $BROWSER in turn (the convention of
+// Python's webbrowser and xdg-utils: "firefox:w3m", "%s" for the URL).
+func openWithBROWSER(spec, url string) error {
+	var errs []error
+	for _, entry := range strings.Split(spec, string(os.PathListSeparator)) {
+		fields := strings.Fields(entry)
+		if len(fields) == 0 {
+			continue
+		}
+		substituted := false
+		for i, f := range fields {
+			if strings.Contains(f, "%s") {
+				fields[i] = strings.ReplaceAll(f, "%s", url)
+				substituted = true
+			}
+		}
+		if !substituted {
+			fields = append(fields, url)
+		}
+		if err := start(fields[0], fields[1:]...); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return nil
+	}
+	if len(errs) == 0 {
+		return errors.New("$BROWSER names no command")
+	}
+	return fmt.Errorf("could not start $BROWSER: %w", errors.Join(errs...))
+}
+
+func openWithOS(url string) error {
+	switch runtime.GOOS {
+	case "darwin":
+		return start("open", url)
+	case "windows":
+		// rundll32 does not go through cmd.exe, so "&" in the URL is safe.
+		return start("rundll32", "url.dll,FileProtocolHandler", url)
+	}
+	return start("xdg-open", url)
+}
+
+// start runs name without waiting for it (a browser may run for hours) and
+// reaps it in the background. Its output is discarded: browsers are chatty
+// and stdout belongs to the tool protocols.
+func start(name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go func() { _ = cmd.Wait() }()
+	return nil
+}
