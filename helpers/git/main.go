@@ -1,0 +1,267 @@
+package git
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/engine"
+)
+
+// DefaultUsername is the username handed to git when the profile sets no
+// git_username. Servers that take an OAuth token as the Basic password
+// ignore it; GitHub App tokens need git_username = "x-access-token".
+const DefaultUsername = "oauth2"
+
+// MaxRequest bounds what is read from git: far above anything git sends
+// (a few WWW-Authenticate headers), far below what would hurt.
+const MaxRequest = 8 << 20
+
+const usage = `usage: git-credential-lanyard [--profile NAME] [--interactive] [--debug] get|store|erase
+
+git runs this helper; configure it with:
+  lanyard setup git [--global] PROFILE
+or by hand:
+  git config --global credential.helper lanyard                     (pick the profile by its match prefixes)
+  git config --global credential.https://HOST.helper 'lanyard --profile NAME'   (pin one profile to a host)
+
+  get      print username, password and password_expiry_utc for the URL git names
+  erase    forget the cached access token git was refused with (the refresh token stays)
+  store    do nothing (lanyard keeps its own cache)
+
+  --profile NAME   use this profile instead of matching the URL
+  --interactive    allow an interactive login when a terminal is available
+  --debug          log to stderr what lanyard does (tokens redacted); also LANYARD_DEBUG=1
+`
+
+// Main runs git-credential-lanyard and returns its exit code.
+//
+// Exit codes: 0 when the request was answered, or when no profile serves the
+// URL (no output, so git asks its next helper); 1 when a profile serves the
+// URL but no token can be had (the reason and the command to run are on
+// stderr; git then asks its next helper, and prompts if none answers);
+// 2 for a bad command line.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("git-credential-lanyard", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	profile := fs.String("profile", "", "")
+	interactive := fs.Bool("interactive", false, "")
+	debug := fs.Bool("debug", envBool(getenv("LANYARD_DEBUG")), "")
+	// git runs "git credential-lanyard --profile P get": flags come before
+	// the verb; accept them after it too, for people typing by hand.
+	if err := fs.Parse(args); err != nil {
+		return badUsage(stderr, err)
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return badUsage(stderr, errors.New("missing operation (get, store or erase)"))
+	}
+	verb := rest[0]
+	if err := fs.Parse(rest[1:]); err != nil {
+		return badUsage(stderr, err)
+	}
+
+	log := slog.New(slog.DiscardHandler)
+	if *debug {
+		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	// Read the whole request before anything else: git writes it all, then
+	// waits for the answer.
+	data, err := readRequest(stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "lanyard: %v\n", err)
+		return 1
+	}
+	req := ParseRequest(data)
+
+	switch verb {
+	case "get", "erase":
+	case "store":
+		// lanyard keeps its own cache; what git offers to store is the
+		// token it got from us (or another helper's secret: not ours).
+		return 0
+	default:
+		// gitcredentials(7): a helper ignores operations it does not know.
+		log.Debug("ignoring unknown operation", "operation", verb)
+		return 0
+	}
+
+	h := &handler{req: req, profile: *profile, interactive: *interactive, debug: *debug,
+		stdout: stdout, stderr: stderr, getenv: getenv, log: log}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := h.run(ctx, verb); err != nil {
+		fmt.Fprintf(stderr, "lanyard: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func badUsage(stderr io.Writer, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stderr, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "git-credential-lanyard: %v\n%s", err, usage)
+	return 2
+}
+
+// readRequest reads key=value lines up to a blank line or EOF, at most
+// MaxRequest bytes.
+func readRequest(r io.Reader) ([]byte, error) {
+	br := bufio.NewReader(io.LimitReader(r, MaxRequest+1))
+	var buf bytes.Buffer
+	for {
+		line, err := br.ReadSlice('\n')
+		buf.Write(line)
+		if buf.Len() > MaxRequest {
+			return nil, fmt.Errorf("the credential request from git is larger than %d MiB; this is not a request git sends", MaxRequest>>20)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return buf.Bytes(), nil
+			}
+			return nil, fmt.Errorf("could not read the credential request from git: %w", err)
+		}
+		if s := bytes.TrimRight(line, "\r\n"); len(s) == 0 {
+			return buf.Bytes(), nil
+		}
+	}
+}
+
+type handler struct {
+	req         Request
+	profile     string
+	interactive bool
+	debug       bool
+	stdout      io.Writer
+	stderr      io.Writer
+	getenv      func(string) string
+	log         *slog.Logger
+}
+
+func (h *handler) run(ctx context.Context, verb string) error {
+	p, err := h.selectProfile()
+	if err != nil || p == nil {
+		return err
+	}
+	eng, err := engine.New(h.getenv, h.stderr, h.debug)
+	if err != nil {
+		return err
+	}
+	// The engine must never read git's stdin (paste-mode logins read from
+	// the terminal instead, when one is allowed).
+	eng.Stdin = strings.NewReader("")
+	if verb == "erase" {
+		// Only the token git was refused with: a newer one another git
+		// process fetched meanwhile stays.
+		h.log.Debug("erase", "profile", p.Name, "url", h.req.URL())
+		return eng.Invalidate(ctx, p, h.req.Password)
+	}
+
+	opt := engine.Options{}
+	if h.interactive && !promptsDisabled(h.getenv) {
+		if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
+			defer tty.Close()
+			opt.Interactive = true
+			eng.Stdin, eng.UI = tty, tty
+		} else {
+			h.log.Debug("--interactive without a terminal: not logging in", "err", err)
+		}
+	}
+	tok, err := eng.Token(ctx, p, opt)
+	if err != nil {
+		return err
+	}
+	user := p.GitUsername
+	if user == "" {
+		user = DefaultUsername
+	}
+	out, err := Response{Username: user, Password: engine.Value(tok, p), Expiry: engine.Expiry(tok, p)}.Format()
+	if err != nil {
+		return fmt.Errorf("profile %q: %w", p.Name, err)
+	}
+	h.log.Debug("get", "profile", p.Name, "url", h.req.URL(), "token", engine.Redact(engine.Value(tok, p)), "expiry", engine.Expiry(tok, p))
+	_, err = h.stdout.Write(out)
+	return err
+}
+
+// selectProfile returns the profile that serves the request, or nil (and
+// no error) when none does: git then asks its next helper.
+func (h *handler) selectProfile() (*config.Profile, error) {
+	u := h.req.URL()
+	path := config.Path(h.getenv)
+	if h.profile == "" {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			// credential.helper = lanyard set globally before any profile
+			// exists: stay out of git's way.
+			h.log.Debug("no profiles file", "path", path)
+			return nil, nil
+		}
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if h.profile == "" {
+		p := cfg.Match(u)
+		if p == nil {
+			h.log.Debug("no profile matches", "url", u)
+		}
+		return p, nil
+	}
+	p, err := cfg.Profile(h.profile)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Match) > 0 {
+		// A pinned profile with match prefixes serves only those: a
+		// helper line set for every host must not hand this token to all.
+		if !p.Matches(u) {
+			h.log.Debug("pinned profile does not match", "profile", p.Name, "url", u)
+			return nil, nil
+		}
+		return p, nil
+	}
+	if h.req.Protocol != "https" && !(h.req.Protocol == "http" && config.IsLoopback(hostname(h.req.Host))) {
+		return nil, fmt.Errorf("profile %q: refusing to send its token to %s over %q; use https, or add match = [%q] to the profile if you mean it", p.Name, h.req.Host, h.req.Protocol, u)
+	}
+	return p, nil
+}
+
+// hostname strips a port and IPv6 brackets from git's host attribute.
+func hostname(host string) string {
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}
+
+// promptsDisabled reports GIT_TERMINAL_PROMPT=0 (git's own switch for "never
+// ask on the terminal"); lanyard honors it too.
+func promptsDisabled(getenv func(string) string) bool {
+	v := getenv("GIT_TERMINAL_PROMPT")
+	return v != "" && !envBool(v)
+}
+
+// envBool reads a boolean the way git does: false, no, off and 0 are false.
+func envBool(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "false", "no", "off":
+		return false
+	}
+	return true
+}
