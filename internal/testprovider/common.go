@@ -12,6 +12,8 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -188,8 +190,8 @@ func newCore(name string, ttl time.Duration) core {
 // TokenRequests counts every POST to the token endpoint, whatever its outcome.
 func (c *core) TokenRequests() int64 { return c.tokenReq.Load() }
 
-// ReuseDetections counts presentations of a refresh token that was already
-// rotated away (or, for non-rotating providers, always 0).
+// ReuseDetections counts every presentation of a refresh token that was
+// already rotated away (always 0 for providers that do not rotate).
 func (c *core) ReuseDetections() int64 { return c.reuse.Load() }
 
 // SetAccessTTL sets the lifetime of access tokens issued from now on
@@ -268,9 +270,9 @@ func (c *core) issueRefresh(g grant) string {
 type reusePolicy int
 
 const (
-	noRotation     reusePolicy = iota // the token stays valid (WhenFresh, Whisk)
-	rotateReject                      // rotate; reuse => invalid_grant (Shopware)
-	rotateRevokeAll                   // rotate; reuse => invalid_grant + revoke the family (Whiplash)
+	noRotation      reusePolicy = iota // the token stays valid (WhenFresh, Whisk)
+	rotateReject                       // rotate; reuse => invalid_grant (Shopware)
+	rotateRevokeAll                    // rotate; reuse => invalid_grant + revoke the family (Whiplash)
 )
 
 // useRefresh validates a presented refresh token for clientID and, when the
@@ -285,8 +287,6 @@ func (c *core) useRefresh(token, clientID string, p reusePolicy) (grant, *oauthE
 		return grant{}, invalidGrant("%s: unknown refresh token", c.name)
 	case rec.clientID != clientID:
 		return grant{}, invalidGrant("%s: refresh token was issued to another client", c.name)
-	case c.revoked[rec.family]:
-		return grant{}, invalidGrant("%s: refresh token revoked (its grant was revoked after a refresh token reuse)", c.name)
 	case rec.used:
 		c.reuse.Add(1)
 		if p == rotateRevokeAll {
@@ -294,6 +294,8 @@ func (c *core) useRefresh(token, clientID string, p reusePolicy) (grant, *oauthE
 			return grant{}, invalidGrant("%s: refresh token already used; the whole grant is revoked, log in again", c.name)
 		}
 		return grant{}, invalidGrant("%s: refresh token already used (it rotates on every use)", c.name)
+	case c.revoked[rec.family]:
+		return grant{}, invalidGrant("%s: refresh token revoked (its grant was revoked after a refresh token reuse)", c.name)
 	}
 	if p != noRotation {
 		rec.used = true
@@ -402,3 +404,37 @@ func hs256(key []byte, claims map[string]any) string {
 func splitScopes(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
 }
+
+// redirectWith appends kv pairs, in order, to the query (or, with fragment,
+// the fragment) of base. Empty values are left out.
+func redirectWith(base string, fragment bool, kv ...string) string {
+	var parts []string
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			parts = append(parts, url.QueryEscape(kv[i])+"="+url.QueryEscape(kv[i+1]))
+		}
+	}
+	enc := strings.Join(parts, "&")
+	if fragment {
+		base, _, _ = strings.Cut(base, "#")
+		return base + "#" + enc
+	}
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + enc
+}
+
+// isLoopbackHTTP reports whether u is http:// on 127.0.0.0/8, ::1 or localhost.
+func isLoopbackHTTP(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme != "http" || p.User != nil || p.Fragment != "" {
+		return false
+	}
+	h := p.Hostname()
+	ip := net.ParseIP(h)
+	return h == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

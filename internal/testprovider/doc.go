@@ -6,7 +6,7 @@
 //     redirects, device authorization, refresh-token rotation, revocation,
 //     id_tokens) with a scripted login for tests.
 //   - [WhenFresh], [Shopware], [Whiplash] and [Whisk] emulate the token
-//     endpoints of the four seed APIs (docs/seeds) and enforce their wire
+//     endpoints of the four seed APIs (see DESIGN.md, "Profiles") and enforce their wire
 //     quirks strictly: a request in the wrong shape is rejected with an
 //     RFC 6749 §5.2 JSON error, never silently accepted.
 //   - [Fault] is a token endpoint that answers from a script (5xx, 429 with

@@ -4,14 +4,26 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 )
+
+// TestMain silences zitadel's request logging unless -v is given.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if !testing.Verbose() {
+		slog.SetDefault(slog.New(slog.DiscardHandler))
+	}
+	os.Exit(m.Run())
+}
 
 // reply is a decoded HTTP answer.
 type reply struct {
@@ -25,18 +37,22 @@ func (r reply) str(k string) string { s, _ := r.body[k].(string); return s }
 
 // req describes a token request in one of the wire shapes.
 type req struct {
-	method    string // default POST
-	url       string
-	form      url.Values        // application/x-www-form-urlencoded
-	multipart url.Values        // multipart/form-data
-	json      map[string]string // application/json
-	basic     [2]string         // Basic auth when basic[0] != ""
+	method     string // default POST
+	url        string
+	form       url.Values        // application/x-www-form-urlencoded
+	multipart  url.Values        // multipart/form-data
+	json       map[string]string // application/json
+	basic      [2]string         // Basic auth when basic[0] != ""
+	raw, ctype string            // any other body and Content-Type
 }
 
 func do(t *testing.T, r req) reply {
 	t.Helper()
 	var body io.Reader
-	ctype := ""
+	ctype := r.ctype
+	if r.raw != "" {
+		body = strings.NewReader(r.raw)
+	}
 	switch {
 	case r.form != nil:
 		body, ctype = strings.NewReader(r.form.Encode()), formType

@@ -275,12 +275,12 @@ type opRefreshRequest struct {
 	authTime          time.Time
 }
 
-func (r *opRefreshRequest) GetAMR() []string              { return r.amr }
-func (r *opRefreshRequest) GetAudience() []string         { return []string{r.clientID} }
-func (r *opRefreshRequest) GetAuthTime() time.Time        { return r.authTime }
-func (r *opRefreshRequest) GetClientID() string           { return r.clientID }
-func (r *opRefreshRequest) GetScopes() []string           { return r.scopes }
-func (r *opRefreshRequest) GetSubject() string            { return r.subject }
+func (r *opRefreshRequest) GetAMR() []string             { return r.amr }
+func (r *opRefreshRequest) GetAudience() []string        { return []string{r.clientID} }
+func (r *opRefreshRequest) GetAuthTime() time.Time       { return r.authTime }
+func (r *opRefreshRequest) GetClientID() string          { return r.clientID }
+func (r *opRefreshRequest) GetScopes() []string          { return r.scopes }
+func (r *opRefreshRequest) GetSubject() string           { return r.subject }
 func (r *opRefreshRequest) SetCurrentScopes(sc []string) { r.scopes = sc }
 
 func (s *opStorage) TokenRequestByRefreshToken(_ context.Context, token string) (op.RefreshTokenRequest, error) {
@@ -581,22 +581,22 @@ type opClient struct {
 	loginURL      func(string) string
 }
 
-func (c *opClient) GetID() string                         { return c.id }
-func (c *opClient) RedirectURIs() []string                { return c.redirects }
-func (c *opClient) RedirectURIGlobs() []string            { return c.globs }
-func (c *opClient) PostLogoutRedirectURIs() []string      { return nil }
-func (c *opClient) PostLogoutRedirectURIGlobs() []string  { return nil }
-func (c *opClient) ApplicationType() op.ApplicationType   { return c.appType }
-func (c *opClient) AuthMethod() oidc.AuthMethod           { return c.auth }
-func (c *opClient) ResponseTypes() []oidc.ResponseType    { return c.responseTypes }
-func (c *opClient) GrantTypes() []oidc.GrantType          { return c.grants }
-func (c *opClient) LoginURL(id string) string             { return c.loginURL(id) }
-func (c *opClient) AccessTokenType() op.AccessTokenType   { return op.AccessTokenTypeBearer }
-func (c *opClient) IDTokenLifetime() time.Duration        { return time.Hour }
-func (c *opClient) DevMode() bool                         { return false }
-func (c *opClient) IsScopeAllowed(string) bool            { return true }
-func (c *opClient) IDTokenUserinfoClaimsAssertion() bool  { return false }
-func (c *opClient) ClockSkew() time.Duration              { return 0 }
+func (c *opClient) GetID() string                        { return c.id }
+func (c *opClient) RedirectURIs() []string               { return c.redirects }
+func (c *opClient) RedirectURIGlobs() []string           { return c.globs }
+func (c *opClient) PostLogoutRedirectURIs() []string     { return nil }
+func (c *opClient) PostLogoutRedirectURIGlobs() []string { return nil }
+func (c *opClient) ApplicationType() op.ApplicationType  { return c.appType }
+func (c *opClient) AuthMethod() oidc.AuthMethod          { return c.auth }
+func (c *opClient) ResponseTypes() []oidc.ResponseType   { return c.responseTypes }
+func (c *opClient) GrantTypes() []oidc.GrantType         { return c.grants }
+func (c *opClient) LoginURL(id string) string            { return c.loginURL(id) }
+func (c *opClient) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeBearer }
+func (c *opClient) IDTokenLifetime() time.Duration       { return time.Hour }
+func (c *opClient) DevMode() bool                        { return false }
+func (c *opClient) IsScopeAllowed(string) bool           { return true }
+func (c *opClient) IDTokenUserinfoClaimsAssertion() bool { return false }
+func (c *opClient) ClockSkew() time.Duration             { return 0 }
 func (c *opClient) RestrictAdditionalIdTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
