@@ -79,6 +79,9 @@ func ParseResponse(endpoint string, status int, contentType string, body []byte,
 	if err != nil {
 		return nil, &TokenError{Endpoint: endpoint, Status: status, Err: err}
 	}
+	// A server's "never expires" (expires_in of centuries) is capped so that
+	// the Duration arithmetic below cannot wrap around into the past.
+	exp = min(exp, int64(maxLifetime/time.Second))
 	switch {
 	case exp > 0 && created > 0:
 		// Whiplash: the lifetime counts from created_at, not from receipt.
@@ -95,6 +98,10 @@ func ParseResponse(endpoint string, status int, contentType string, body []byte,
 	}
 	return t, nil
 }
+
+// maxLifetime caps expires_in: far longer than any real token lives, far
+// shorter than time.Duration's range.
+const maxLifetime = 100 * 365 * 24 * time.Hour
 
 // normalizeType maps any case of "bearer" (Whiplash sends lowercase) to
 // "Bearer"; RFC 6749 §5.1 says token_type is case-insensitive.
