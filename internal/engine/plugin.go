@@ -2,13 +2,86 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
 
 	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/grant"
+	"github.com/lanyardhq/lanyard/plugin"
 )
 
 // runPlugin obtains a token from an external grant plugin. Plugins start
-// only here, on the slow path under the profile lock.
+// only here, on the slow path under the profile lock, and are stopped
+// before it returns; the token is saved like any other. On failure nothing
+// stored is touched.
 func (e *Engine) runPlugin(ctx context.Context, p *config.Profile, cached *Token) (*Token, error) {
-	return nil, fmt.Errorf("profile %q: grant %q: plugin grants are not available in this build", p.Name, p.Grant)
+	state := ""
+	if cached != nil && cached.Key == p.CacheKey() {
+		// The state belongs to the settings it was minted with.
+		state = cached.State
+	}
+	secrets := e.secrets()
+	req := grant.PluginRequest{
+		Name:     p.PluginName(),
+		Profile:  p.Name,
+		SHA256:   p.PluginSHA256,
+		Settings: p.Plugin,
+		State:    state,
+		Resolve: func(ctx context.Context, key, value string) (string, bool, error) {
+			if !config.IsSecretRef(value) {
+				return value, false, nil
+			}
+			v, err := secrets.Resolve(ctx, p.Name, key, value)
+			return v, true, err
+		},
+	}
+	start := e.now()
+	e.log().Debug("running grant plugin", "profile", p.Name, "plugin", req.Name, "pinned", req.SHA256 != "", "has_state", state != "")
+	t, err := e.PluginHost().Token(ctx, req)
+	if err != nil {
+		var se *plugin.SettingError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("profile %q: %w; fix [profiles.%s.plugin] in %s:%d", p.Name, err, p.Name, p.File, p.Line)
+		}
+		return nil, fmt.Errorf("profile %q: %w", p.Name, err)
+	}
+	e.log().Debug("grant plugin answered", "profile", p.Name, "plugin", req.Name, "took", e.now().Sub(start), "access_token", Redact(t.AccessToken), "expiry", t.Expiry)
+	return e.save(p, t, "")
+}
+
+// PluginHost returns the plugin runner configured from the environment:
+// search path $XDG_DATA_HOME/lanyard/plugins then $PATH, timeout
+// LANYARD_PLUGIN_TIMEOUT (default 30s), plugin logs to the engine's stderr
+// (all of them when the engine logs debug).
+func (e *Engine) PluginHost() *grant.PluginHost {
+	getenv := e.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	timeout := grant.DefaultPluginTimeout
+	if v := getenv("LANYARD_PLUGIN_TIMEOUT"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			timeout = d
+		}
+	}
+	var stderr io.Writer = io.Discard
+	if e.UI != nil {
+		stderr = e.UI
+	}
+	return &grant.PluginHost{
+		Dirs:    PluginSearchPath(getenv),
+		Timeout: timeout,
+		Stderr:  stderr,
+		Debug:   e.log().Enabled(context.Background(), slog.LevelDebug),
+		Now:     e.Now,
+	}
+}
+
+// PluginSearchPath is where lanyard looks for lanyard-grant-NAME, in order.
+func PluginSearchPath(getenv func(string) string) []string {
+	return grant.PluginDirs(PathsFromEnv(getenv).DataDir, getenv("PATH"))
 }
