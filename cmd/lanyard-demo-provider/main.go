@@ -9,7 +9,7 @@
 //
 // Usage:
 //
-//	lanyard-demo-provider [-access-ttl 2s] [-v]
+//	lanyard-demo-provider [-access-ttl 2s] [-demo-dir DIR] [-v]
 package main
 
 import (
@@ -106,6 +106,7 @@ func main() {
 func run() error {
 	ttl := flag.Duration("access-ttl", 0, "lifetime of access tokens on every server (0: each provider's documented default; OP 5m)")
 	verbose := flag.Bool("v", false, "log the OP's request errors on stderr")
+	demoDir := flag.String("demo-dir", "", "also write config.toml (one profile per provider), secret files and env.sh into this directory")
 	flag.Parse()
 	if !*verbose {
 		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -174,6 +175,11 @@ func run() error {
 		StatsPath:        testprovider.StatsPath,
 		RevokeAccessPath: testprovider.RevokeAccessPath,
 		Ready:            true,
+	}
+	if *demoDir != "" {
+		if err := writeDemoFiles(*demoDir, out); err != nil {
+			return err
+		}
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
 		return err
