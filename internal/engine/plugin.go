@@ -53,31 +53,37 @@ func (e *Engine) runPlugin(ctx context.Context, p *config.Profile, cached *Token
 	return e.save(p, t, "")
 }
 
-// PluginHost returns the plugin runner configured from the environment:
-// search path $XDG_DATA_HOME/lanyard/plugins then $PATH, timeout
-// LANYARD_PLUGIN_TIMEOUT (default 30s), plugin logs to the engine's stderr
-// (all of them when the engine logs debug).
+// PluginHost returns the plugin runner this engine uses (see NewPluginHost).
 func (e *Engine) PluginHost() *grant.PluginHost {
 	getenv := e.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	var stderr io.Writer = io.Discard
+	if e.UI != nil {
+		stderr = e.UI
+	}
+	h := NewPluginHost(getenv, stderr, e.log().Enabled(context.Background(), slog.LevelDebug))
+	h.Now = e.Now
+	return h
+}
+
+// NewPluginHost configures a plugin runner from the environment: search
+// path $XDG_DATA_HOME/lanyard/plugins then $PATH, timeout
+// LANYARD_PLUGIN_TIMEOUT (default 30s), plugin logs to stderr (warnings,
+// and everything with debug). lanyard plugins uses it without a keyring.
+func NewPluginHost(getenv func(string) string, stderr io.Writer, debug bool) *grant.PluginHost {
 	timeout := grant.DefaultPluginTimeout
 	if v := getenv("LANYARD_PLUGIN_TIMEOUT"); v != "" {
 		if d, err := time.ParseDuration(v); err == nil && d > 0 {
 			timeout = d
 		}
 	}
-	var stderr io.Writer = io.Discard
-	if e.UI != nil {
-		stderr = e.UI
-	}
 	return &grant.PluginHost{
 		Dirs:    PluginSearchPath(getenv),
 		Timeout: timeout,
 		Stderr:  stderr,
-		Debug:   e.log().Enabled(context.Background(), slog.LevelDebug),
-		Now:     e.Now,
+		Debug:   debug,
 	}
 }
 
