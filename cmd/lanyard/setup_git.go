@@ -207,7 +207,7 @@ func (g *gitConfig) write(args ...string) error {
 
 func (g *gitConfig) explain(argv []string, err error, stderr string) error {
 	msg := strings.TrimSpace(stderr)
-	if !g.global && strings.Contains(msg, "not in a git directory") {
+	if !g.global && (strings.Contains(msg, "not in a git directory") || strings.Contains(msg, "inside a git repository")) {
 		return fmt.Errorf("not inside a git repository; run lanyard setup git in the repository, or use --global")
 	}
 	return fmt.Errorf("%s failed: %w: %s", shellJoin(append([]string{"git"}, argv...)), err, msg)

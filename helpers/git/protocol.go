@@ -98,11 +98,19 @@ func (r *Request) setURL(raw string) {
 	if err != nil {
 		return
 	}
-	r.Protocol, r.Host, r.Path = u.Scheme, u.Host, strings.TrimPrefix(u.Path, "/")
+	parts := []string{u.Scheme, u.Host, strings.TrimPrefix(u.Path, "/"), "", ""}
 	if u.User != nil {
-		r.Username = u.User.Username()
-		r.Password, _ = u.User.Password()
+		parts[3] = u.User.Username()
+		parts[4], _ = u.User.Password()
 	}
+	for _, p := range parts {
+		// git refuses a URL whose decoded parts hold a line break or NUL
+		// (credential.c check_url_component): they would forge attributes.
+		if strings.ContainsAny(p, "\n\x00") {
+			return
+		}
+	}
+	r.Protocol, r.Host, r.Path, r.Username, r.Password = parts[0], parts[1], parts[2], parts[3], parts[4]
 }
 
 // URL is the request as protocol://host[/path], the form profile match

@@ -1,0 +1,241 @@
+package git
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/engine"
+	"github.com/lanyardhq/lanyard/internal/testbin"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/main/*.golden")
+
+// unitProfiles never reach a network: their tokens are seeded in the store
+// (valid until 2100), and "nologin" has none and no way to get one without
+// a person.
+const unitProfiles = `
+[profiles.alpha]
+grant = "client_credentials"
+token_url = "https://auth.example.com/token"
+client_id = "c"
+client_secret = "env:UNUSED"
+match = ["https://git.example.com/"]
+
+[profiles.acme]
+grant = "client_credentials"
+token_url = "https://auth.example.com/token"
+client_id = "c"
+client_secret = "env:UNUSED"
+match = ["https://git.example.com/acme/"]
+git_username = "x-access-token"
+
+[profiles.pinned]
+grant = "client_credentials"
+token_url = "https://auth.example.com/token"
+client_id = "c"
+client_secret = "env:UNUSED"
+
+[profiles.idtok]
+grant = "client_credentials"
+token_url = "https://auth.example.com/token"
+client_id = "c"
+client_secret = "env:UNUSED"
+use = "id_token"
+match = ["https://id.example.com"]
+
+[profiles.nologin]
+grant = "refresh_token"
+token_url = "https://auth.example.com/token"
+client_id = "c"
+match = ["https://login.example.com/"]
+`
+
+var farFuture = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// unitEnv is an isolated lanyard environment with unitProfiles and their
+// seeded tokens.
+func unitEnv(t *testing.T) (*testbin.Env, *engine.Engine, *config.File) {
+	t.Helper()
+	env := testbin.NewEnv(t, t.TempDir())
+	env.WriteConfig(t, unitProfiles)
+	cfg, err := config.Load(env.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(env.Getenv, io.Discard, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]*engine.Token{
+		"alpha":  {AccessToken: "tok-alpha", RefreshToken: "rt-alpha"},
+		"acme":   {AccessToken: "tok-acme"},
+		"pinned": {AccessToken: "tok-pinned"},
+		"idtok":  {AccessToken: "tok-idtok", IDToken: "id-idtok"},
+	} {
+		tok.Key, tok.Expiry, tok.Obtained = cfg.Profiles[name].CacheKey(), farFuture, time.Now()
+		if err := eng.Store.SaveToken(name, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return env, eng, cfg
+}
+
+func runMain(env *testbin.Env, stdin string, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = Main(args, strings.NewReader(stdin), &out, &errb, env.Getenv)
+	return code, out.String(), errb.String()
+}
+
+// TestMain_ table: stdin from git -> exact stdout and exit code, kept in
+// testdata/main/NAME.golden (go test -update rewrites them).
+func TestMainGolden(t *testing.T) {
+	env, _, _ := unitEnv(t)
+	huge := strings.Repeat("h", 2<<20)
+	tests := []struct {
+		name       string
+		args       []string
+		stdin      string
+		stderrHas  string // substring of stderr; "" means stderr must be empty
+		stderrSkip bool
+	}{
+		{name: "get-host-only", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\n"},
+		{name: "get-blank-line-ends-request", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\n\nhost=other.example.com\n"},
+		{name: "get-crlf", args: []string{"get"}, stdin: "protocol=https\r\nhost=git.example.com\r\npath=acme/app.git\r\n\r\n"},
+		{name: "get-path-most-specific", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\npath=acme/app.git\n"},
+		{name: "get-path-other-repo", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\npath=acmeinc/app.git\n"},
+		{name: "get-default-port", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com:443\n"},
+		{name: "get-unknown-keys", args: []string{"get"}, stdin: "capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=git.example.com\nwwwauth[]=Basic realm=\"git\"\nauthtype=Basic\npassword_expiry_utc=12\noauth_refresh_token=old\nephemeral=1\nstate[]=x:y\nfuture=1\njunk line\n"},
+		{name: "get-url-attribute", args: []string{"get"}, stdin: "url=https://git.example.com/acme/app.git\n"},
+		{name: "get-huge-value", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\nwwwauth[]=Basic realm=\"" + huge + "\"\n"},
+		{name: "get-too-large", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\nwwwauth[]=" + strings.Repeat("h", MaxRequest) + "\n", stderrHas: "larger than 8 MiB"},
+		{name: "get-id-token", args: []string{"get"}, stdin: "protocol=https\nhost=id.example.com\n"},
+		{name: "get-unknown-host", args: []string{"get"}, stdin: "protocol=https\nhost=unknown.example.com\n"},
+		{name: "get-other-port", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com:8443\n"},
+		{name: "get-http-scheme", args: []string{"get"}, stdin: "protocol=http\nhost=git.example.com\n"},
+		{name: "get-empty-stdin", args: []string{"get"}, stdin: ""},
+		{name: "get-login-required", args: []string{"get"}, stdin: "protocol=https\nhost=login.example.com\n", stderrHas: `profile "nologin": not logged in; run: lanyard login nologin`},
+		{name: "get-interactive-without-tty", args: []string{"--interactive", "get"}, stdin: "protocol=https\nhost=login.example.com\n", stderrHas: "run: lanyard login nologin"},
+		{name: "get-pinned", args: []string{"--profile", "pinned", "get"}, stdin: "protocol=https\nhost=anything.example.com\n"},
+		{name: "get-pinned-flag-after-verb", args: []string{"get", "--profile=pinned"}, stdin: "protocol=https\nhost=anything.example.com\n"},
+		{name: "get-pinned-loopback-http", args: []string{"--profile", "pinned", "get"}, stdin: "protocol=http\nhost=127.0.0.1:8080\n"},
+		{name: "get-pinned-plain-http", args: []string{"--profile", "pinned", "get"}, stdin: "protocol=http\nhost=git.example.com\n", stderrHas: `refusing to send its token to git.example.com over "http"`},
+		{name: "get-pinned-outside-its-match", args: []string{"--profile", "acme", "get"}, stdin: "protocol=https\nhost=other.example.com\n"},
+		{name: "get-pinned-unknown-profile", args: []string{"--profile", "nope", "get"}, stdin: "protocol=https\nhost=git.example.com\n", stderrHas: `profile "nope" not found`},
+		{name: "store-is-a-no-op", args: []string{"store"}, stdin: "protocol=https\nhost=git.example.com\nusername=oauth2\npassword=tok-alpha\n"},
+		{name: "unknown-operation", args: []string{"capabilities"}, stdin: "protocol=https\nhost=git.example.com\n"},
+		{name: "no-operation", args: nil, stdin: "", stderrHas: "missing operation"},
+		{name: "unknown-flag", args: []string{"--nope", "get"}, stdin: "", stderrHas: "flag provided but not defined"},
+		{name: "help", args: []string{"--help"}, stdin: "", stderrHas: "usage: git-credential-lanyard"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runMain(env, tt.stdin, tt.args...)
+			got := fmt.Sprintf("exit %d\n--- stdout\n%s", code, stdout)
+			golden := filepath.Join("testdata", "main", tt.name+".golden")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("got\n%s\nwant\n%s\nstderr: %s", got, want, stderr)
+			}
+			if tt.stderrHas == "" && stderr != "" {
+				t.Errorf("stderr: got %q, want nothing", stderr)
+			}
+			if !strings.Contains(stderr, tt.stderrHas) {
+				t.Errorf("stderr: got %q, want it to contain %q", stderr, tt.stderrHas)
+			}
+		})
+	}
+}
+
+func TestMainNoProfilesFile(t *testing.T) {
+	env := testbin.NewEnv(t, t.TempDir())
+	code, stdout, stderr := runMain(env, "protocol=https\nhost=git.example.com\n", "get")
+	if code != 0 || stdout != "" || stderr != "" {
+		t.Errorf("got exit %d stdout %q stderr %q, want 0 and nothing: a global helper line must not get in the way before lanyard is set up", code, stdout, stderr)
+	}
+	code, _, stderr = runMain(env, "protocol=https\nhost=git.example.com\n", "--profile", "p", "get")
+	if code != 1 || !strings.Contains(stderr, "profiles file does not exist") {
+		t.Errorf("pinned: got exit %d stderr %q, want 1 and the missing-file message", code, stderr)
+	}
+}
+
+func TestMainBrokenProfilesFile(t *testing.T) {
+	env := testbin.NewEnv(t, t.TempDir())
+	env.WriteConfig(t, "[profiles.a]\ngrant = \"client_credentials\"\nbogus = 1\n")
+	code, stdout, stderr := runMain(env, "protocol=https\nhost=git.example.com\n", "get")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "config.toml:3: profiles.a.bogus: unknown key") {
+		t.Errorf("got exit %d stdout %q stderr %q, want 1 and the file:line error", code, stdout, stderr)
+	}
+}
+
+func TestMainErase(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		stdin     string
+		profile   string
+		wantToken string // access token left in the store
+	}{
+		{"other helper's password is not ours", []string{"erase"}, "protocol=https\nhost=git.example.com\nusername=bob\npassword=someone-elses\n", "alpha", "tok-alpha"},
+		{"unmatched host", []string{"erase"}, "protocol=https\nhost=unknown.example.com\nusername=oauth2\npassword=tok-alpha\n", "alpha", "tok-alpha"},
+		{"rejected token is dropped", []string{"erase"}, "protocol=https\nhost=git.example.com\nusername=oauth2\npassword=tok-alpha\nwwwauth[]=Basic realm=\"x\"\n", "alpha", ""},
+		{"pinned", []string{"--profile", "pinned", "erase"}, "protocol=https\nhost=h.example.com\npassword=tok-pinned\n", "pinned", ""},
+		{"path picks the profile", []string{"erase"}, "protocol=https\nhost=git.example.com\npath=acme/x.git\npassword=tok-acme\n", "acme", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, eng, cfg := unitEnv(t)
+			code, stdout, stderr := runMain(env, tt.stdin, tt.args...)
+			if code != 0 || stdout != "" || stderr != "" {
+				t.Fatalf("got exit %d stdout %q stderr %q, want 0 and nothing", code, stdout, stderr)
+			}
+			tok, err := eng.Cached(cfg.Profiles[tt.profile])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok == nil {
+				t.Fatalf("token state of %s was deleted; erase must keep the refresh token", tt.profile)
+			}
+			if tok.AccessToken != tt.wantToken {
+				t.Errorf("access token: got %q, want %q", tok.AccessToken, tt.wantToken)
+			}
+			if tt.profile == "alpha" && tok.RefreshToken != "rt-alpha" {
+				t.Errorf("refresh token: got %q, want rt-alpha kept", tok.RefreshToken)
+			}
+		})
+	}
+}
+
+func TestInteractiveNeedsPromptsAllowed(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "1": false, "true": false, "0": true, "false": true, "no": true, "off": true} {
+		if got := promptsDisabled(func(string) string { return v }); got != want {
+			t.Errorf("GIT_TERMINAL_PROMPT=%q: disabled = %v, want %v", v, got, want)
+		}
+	}
+}
+
+func TestHostname(t *testing.T) {
+	for in, want := range map[string]string{"h": "h", "h:80": "h", "127.0.0.1:8080": "127.0.0.1", "[::1]:80": "::1", "[::1]": "::1"} {
+		if got := hostname(in); got != want {
+			t.Errorf("hostname(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
