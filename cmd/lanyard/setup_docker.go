@@ -34,13 +34,11 @@ func (c *SetupDockerCmd) Run(env *Env, cfg *config.File) error {
 	if err != nil {
 		return err
 	}
-	// The helper picks profiles by match: refuse an entry it would answer
-	// with "not found" or with another profile's token.
-	switch got := docker.Resolve(cfg, key); {
-	case got == nil:
+	// The helper picks the profile by match: an entry it would answer with
+	// "not found" is useless, so refuse it.
+	got := docker.Resolve(cfg, key)
+	if got == nil {
 		return fmt.Errorf("profile %q does not match registry %s, so the helper would not answer for it; add \"https://%s/\" to its match list at %s:%d", p.Name, key, key, p.File, p.Line)
-	case got.Name != p.Name:
-		return fmt.Errorf("registry %s is served by profile %q, not %q (the most specific match wins); run: lanyard setup docker %s --registry %s, or change the match lists", key, got.Name, p.Name, got.Name, key)
 	}
 	ch, err := docker.SetCredHelper(docker.ConfigPath(env.Getenv), key, docker.HelperName)
 	if err != nil {
@@ -57,7 +55,10 @@ func (c *SetupDockerCmd) Run(env *Env, cfg *config.File) error {
 	default:
 		fmt.Fprintf(env.Stdout, "%s: added %s\n", ch.Path, entry)
 	}
-	fmt.Fprintf(env.Stdout, "docker, crane and skopeo now get %s's tokens for %s from %s\n", p.Name, key, docker.Name)
+	fmt.Fprintf(env.Stdout, "docker, crane and skopeo now get %s's tokens for %s from %s\n", got.Name, key, docker.Name)
+	if got.Name != p.Name {
+		fmt.Fprintf(env.Stderr, "note: clients that ask for %s by host (docker, skopeo, crane with credHelpers) get profile %q's token, since it claims the whole host; profile %q serves only clients that send repository paths (credsStore \"lanyard\" with crane)\n", key, got.Name, p.Name)
+	}
 	if ch.StaleAuth {
 		fmt.Fprintf(env.Stderr, "note: auths[%q] in %s still holds credentials from an earlier docker login; credHelpers now takes precedence (remove that entry to drop them)\n", key, ch.Path)
 	}

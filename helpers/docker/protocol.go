@@ -134,7 +134,7 @@ func ParseCredentials(in []byte) (*Credentials, error) {
 	var c Credentials
 	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&c); err != nil {
 		if len(bytes.TrimSpace(b)) == 0 {
-			return nil, errors.New(`store needs credentials as JSON on stdin: {"ServerURL":"...","Username":"...","Secret":"..."}`)
+			return nil, errors.New(`store needs credentials on stdin as JSON {"ServerURL","Username","Secret"}; got nothing`)
 		}
 		return nil, fmt.Errorf(`could not parse the credentials on stdin as JSON {"ServerURL","Username","Secret"}: %w`, err)
 	}
