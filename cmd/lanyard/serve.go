@@ -1,9 +1,60 @@
 package main
 
-import "errors"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+
+	"github.com/lanyardhq/lanyard/helpers/postman"
+	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/engine"
+)
 
 // ServeCmd serves tokens on loopback for GUI tools.
-type ServeCmd struct{}
+type ServeCmd struct {
+	Addr    string `default:"127.0.0.1:0" help:"Listen address; loopback only (127.0.0.1:PORT, [::1]:PORT, localhost:PORT). Port 0 picks a free one."`
+	KeyFile string `name:"key-file" placeholder:"PATH" help:"File that keeps the key (mode 0600); default $XDG_STATE_HOME/lanyard/serve.key."`
+	NewKey  bool   `name:"new-key" help:"Make a new key even if the key file holds one."`
+}
 
-// Run is filled in by the Postman work.
-func (c *ServeCmd) Run() error { return errors.New("not implemented yet") }
+// serveInfo is the one JSON line lanyard serve prints on stdout once it
+// listens, for scripts that start it. The key itself is not in it: it is
+// in key_file, and on stderr once.
+type serveInfo struct {
+	URL     string `json:"url"`
+	KeyFile string `json:"key_file"`
+}
+
+// Run listens on loopback and answers GET /token/PROFILE until SIGINT or
+// SIGTERM. Interactive logins never run from here.
+func (c *ServeCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *engine.Engine) error {
+	keyFile := c.KeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(engine.PathsFromEnv(env.Getenv).StateDir, "serve.key")
+	}
+	ln, err := postman.Listen(c.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	key, _, err := postman.LoadOrCreateKey(keyFile, c.NewKey)
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String()
+	h := &postman.Handler{
+		Key: key,
+		// Read per request, so edited profiles apply at once; cfg above
+		// already failed the start if the file is broken.
+		Config: func() (*config.File, error) { return config.Load(cfg.Path) },
+		Engine: eng,
+		Log:    env.Stderr,
+	}
+	fmt.Fprintf(env.Stderr, "lanyard serve: listening on %s (Ctrl-C stops)\n", url)
+	fmt.Fprintf(env.Stderr, "lanyard serve: key %s (send it as %s; kept in %s)\n", key, postman.KeyHeader, keyFile)
+	if err := json.NewEncoder(env.Stdout).Encode(serveInfo{URL: url, KeyFile: keyFile}); err != nil {
+		return err
+	}
+	return postman.Serve(ctx, ln, h)
+}
