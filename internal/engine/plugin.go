@@ -25,6 +25,7 @@ func (e *Engine) runPlugin(ctx context.Context, p *config.Profile, cached *Token
 		state = cached.State
 	}
 	secrets := e.secrets()
+	var resolveErr error // already names the profile and the setting
 	req := grant.PluginRequest{
 		Name:     p.PluginName(),
 		Profile:  p.Name,
@@ -36,6 +37,7 @@ func (e *Engine) runPlugin(ctx context.Context, p *config.Profile, cached *Token
 				return value, false, nil
 			}
 			v, err := secrets.Resolve(ctx, p.Name, key, value)
+			resolveErr = err
 			return v, true, err
 		},
 	}
@@ -43,6 +45,9 @@ func (e *Engine) runPlugin(ctx context.Context, p *config.Profile, cached *Token
 	e.log().Debug("running grant plugin", "profile", p.Name, "plugin", req.Name, "pinned", req.SHA256 != "", "has_state", state != "")
 	t, err := e.PluginHost().Token(ctx, req)
 	if err != nil {
+		if resolveErr != nil && errors.Is(err, resolveErr) {
+			return nil, err
+		}
 		var se *plugin.SettingError
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("profile %q: %w; fix [profiles.%s.plugin] in %s:%d", p.Name, err, p.Name, p.File, p.Line)
