@@ -239,3 +239,14 @@ func TestHostname(t *testing.T) {
 		}
 	}
 }
+
+func TestDebugLogRedactsToken(t *testing.T) {
+	env, _, _ := unitEnv(t)
+	code, stdout, stderr := runMain(env, "protocol=https\nhost=git.example.com\npath=acme/app.git\n", "--debug", "get")
+	if code != 0 || !strings.Contains(stdout, "password=tok-acme") {
+		t.Fatalf("got exit %d stdout %q", code, stdout)
+	}
+	if strings.Contains(stderr, "tok-acme") || !strings.Contains(stderr, "profile=acme") {
+		t.Errorf("debug log: got %q, want the profile named and the token redacted", stderr)
+	}
+}
