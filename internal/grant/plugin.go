@@ -241,8 +241,10 @@ func (h *PluginHost) call(ctx context.Context, g plugin.Grant, req PluginRequest
 		TokenType:   normalizeType(pt.TokenType),
 		IDToken:     pt.Extra["id_token"],
 		Expiry:      pt.Expiry,
-		Scope:       strings.Fields(pt.Extra["scope"]),
 		State:       pt.State,
+	}
+	if sc := strings.Fields(pt.Extra["scope"]); len(sc) > 0 {
+		t.Scope = sc
 	}
 	switch {
 	case t.Expiry.IsZero():
