@@ -411,6 +411,39 @@ func TestPluginDebugLogs(t *testing.T) {
 	}
 }
 
+// TestPluginConcurrentStartsOnce: callers racing on a stale plugin token
+// start the plugin once; the rest wait for the lock and find the new token.
+func TestPluginConcurrentStartsOnce(t *testing.T) {
+	env := newPluginEnv(t)
+	p := env.profile(t, "test")
+	const n = 16
+	var wg sync.WaitGroup
+	got := make([]string, n)
+	errs := make([]error, n)
+	dir := t.TempDir()
+	for i := range n {
+		wg.Go(func() {
+			// Its own engine and keyring handle, as separate processes have.
+			e := *env.e
+			e.Store = fileStore(t, dir)
+			tok, err := e.Token(t.Context(), p, Options{})
+			errs[i] = err
+			if tok != nil {
+				got[i] = tok.AccessToken
+			}
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || got[i] != "tok-1-s3cret" {
+			t.Errorf("caller %d: got %q, %v; want tok-1-s3cret", i, got[i], errs[i])
+		}
+	}
+	if starts := len(env.pids(t)); starts != 1 {
+		t.Errorf("%d concurrent callers started the plugin %d times, want 1", n, starts)
+	}
+}
+
 // TestPluginCacheHitStartsNothing is the benchmark's claim as a test: a
 // fresh cached token for a plugin profile never starts the plugin.
 func TestPluginCacheHitStartsNothing(t *testing.T) {
