@@ -233,7 +233,11 @@ func ServerURLs(server string) []string {
 	}
 	var segs []string
 	for s := range strings.SplitSeq(u.Path, "/") {
-		if s != "" {
+		switch s {
+		case "":
+		case ".", "..":
+			return nil // not in a repository name; never let it climb into another profile's prefix
+		default:
 			segs = append(segs, s)
 		}
 	}
@@ -250,7 +254,9 @@ func ServerURLs(server string) []string {
 		if port := u.Port(); port != "" && port != defaultPort[scheme] {
 			h = net.JoinHostPort(strings.Trim(host, "[]"), port)
 		}
-		out = append(out, scheme+"://"+h+path)
+		// url.URL escapes what the path decoded to ("%3F" stays a
+		// character of the path, not the start of a query).
+		out = append(out, (&url.URL{Scheme: scheme, Host: h, Path: path}).String())
 	}
 	return out
 }

@@ -36,6 +36,11 @@ func TestServerURLs(t *testing.T) {
 		// Docker Hub's other names.
 		{"docker.io", []string{"https://index.docker.io", "http://index.docker.io"}},
 		{"registry-1.docker.io/library/alpine", []string{"https://index.docker.io/library/alpine", "http://index.docker.io/library/alpine"}},
+		// Escapes stay escapes; dot segments are never a repository.
+		{"registry.example.com/team%3F/x", []string{"https://registry.example.com/team%3F/x", "http://registry.example.com/team%3F/x"}},
+		{"registry.example.com/team/../other", nil},
+		{"registry.example.com/team/%2e%2e/other", nil},
+		{"https://registry.example.com/./v2/", nil},
 		// Not registry addresses.
 		{"", nil},
 		{"   ", nil},
