@@ -2,6 +2,7 @@ package kubectl
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -86,6 +87,12 @@ func EditKubeconfig(path string, data []byte, e KubeconfigEdit) (*EditResult, er
 	if root.Kind != yaml.MappingNode {
 		return nil, notKube("the top level is not a mapping")
 	}
+	if _, v := mapGet(root, "kind"); v != nil && v.Value != "Config" {
+		return nil, notKube("kind is %q, not Config", v.Value)
+	}
+	if _, v := mapGet(root, "apiVersion"); v != nil && v.Value != "v1" {
+		return nil, notKube("apiVersion is %q, not v1", v.Value)
+	}
 	seen := map[string]bool{}
 	for i := 0; i < len(root.Content); i += 2 {
 		k := root.Content[i].Value
@@ -96,12 +103,6 @@ func EditKubeconfig(path string, data []byte, e KubeconfigEdit) (*EditResult, er
 			return nil, notKube("key %q appears twice", k)
 		}
 		seen[k] = true
-	}
-	if _, v := mapGet(root, "kind"); v != nil && v.Value != "Config" {
-		return nil, notKube("kind is %q, not Config", v.Value)
-	}
-	if _, v := mapGet(root, "apiVersion"); v != nil && v.Value != "v1" {
-		return nil, notKube("apiVersion is %q, not v1", v.Value)
 	}
 	if !empty && !seen["kind"] && !seen["apiVersion"] && !seen["clusters"] && !seen["users"] && !seen["contexts"] {
 		return nil, notKube("none of kind, apiVersion, clusters, users or contexts is set")
@@ -180,7 +181,7 @@ func EditKubeconfig(path string, data []byte, e KubeconfigEdit) (*EditResult, er
 		{"provideClusterInfo", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"}},
 	} {
 		if _, old := mapGet(exec, kv.k); old == nil || !sameValue(old, kv.v) {
-			mapSet(exec, kv.k, kv.v)
+			mapSetSorted(exec, kv.k, kv.v)
 		}
 	}
 	if contextNode != nil {
@@ -195,8 +196,14 @@ func EditKubeconfig(path string, data []byte, e KubeconfigEdit) (*EditResult, er
 		}
 	}
 
-	indent, compact := detectStyle(root)
-	out, err := render(data, doc, indent, compact, empty)
+	var out []byte
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' && root.Style&yaml.FlowStyle != 0 {
+		// A JSON kubeconfig (kubectl reads JSON too) stays JSON.
+		out, err = encodeJSON(root, jsonIndent(data))
+	} else {
+		indent, compact := detectStyle(root)
+		out, err = render(data, doc, indent, compact, empty)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +237,25 @@ func mapSet(m *yaml.Node, k string, v *yaml.Node) {
 		}
 	}
 	m.Content = append(m.Content, str(k), v)
+}
+
+// mapSetSorted is mapSet, but a new key goes where it sorts when the keys
+// are sorted (kubectl writes them so), else at the end.
+func mapSetSorted(m *yaml.Node, k string, v *yaml.Node) {
+	keys := make([]string, 0, len(m.Content)/2)
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == k {
+			m.Content[i+1] = v
+			return
+		}
+		keys = append(keys, m.Content[i].Value)
+	}
+	at := len(m.Content)
+	if slices.IsSorted(keys) {
+		i, _ := slices.BinarySearch(keys, k)
+		at = 2 * i
+	}
+	m.Content = slices.Insert(m.Content, at, str(k), v)
 }
 
 // mapDel removes k from m and reports whether it was there.
@@ -364,8 +390,15 @@ func encode(doc *yaml.Node, indent int, compact bool) ([]byte, error) {
 // encoding is returned.
 func render(orig []byte, doc *yaml.Node, indent int, compact, fresh bool) ([]byte, error) {
 	newText, err := encode(doc, indent, compact)
-	if err != nil || fresh {
-		return newText, err
+	if err != nil {
+		return nil, err
+	}
+	if fresh {
+		// Keep the comments of a file that had nothing else.
+		if len(bytes.TrimSpace(orig)) > 0 {
+			return []byte(strings.Join(splitLines(orig), "") + string(newText)), nil
+		}
+		return newText, nil
 	}
 	var origDoc yaml.Node
 	if err := yaml.Unmarshal(orig, &origDoc); err != nil || len(origDoc.Content) == 0 {
@@ -504,4 +537,78 @@ func splitLines(b []byte) []string {
 		lines[len(lines)-1] += "\n"
 	}
 	return lines
+}
+
+// encodeJSON writes n as JSON, keeping key order, indented by indent
+// ("" for one line).
+func encodeJSON(n *yaml.Node, indent string) ([]byte, error) {
+	var b bytes.Buffer
+	if err := writeJSON(&b, n); err != nil {
+		return nil, fmt.Errorf("could not write the kubeconfig as JSON: %w", err)
+	}
+	if indent == "" {
+		return append(b.Bytes(), '\n'), nil
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b.Bytes(), "", indent); err != nil {
+		return nil, fmt.Errorf("could not write the kubeconfig as JSON: %w", err)
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
+}
+
+func writeJSON(b *bytes.Buffer, n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.AliasNode:
+		return writeJSON(b, n.Alias)
+	case yaml.MappingNode:
+		b.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			k, _ := json.Marshal(n.Content[i].Value)
+			b.Write(k)
+			b.WriteByte(':')
+			if err := writeJSON(b, n.Content[i+1]); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	case yaml.SequenceNode:
+		b.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := writeJSON(b, c); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+	case yaml.ScalarNode:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return err
+		}
+		j, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		b.Write(j)
+	default:
+		return fmt.Errorf("unexpected YAML node kind %v", n.Kind)
+	}
+	return nil
+}
+
+// jsonIndent returns the indentation of the first indented line of a
+// JSON document, or "" when it is on one line.
+func jsonIndent(data []byte) string {
+	for _, l := range splitLines(data)[1:] {
+		if t := strings.TrimLeft(l, " \t"); len(t) < len(l) && strings.TrimSpace(t) != "" {
+			return l[:len(l)-len(t)]
+		}
+	}
+	return ""
 }
