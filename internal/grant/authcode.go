@@ -209,7 +209,7 @@ func authorize(ctx context.Context, clientID string, r AuthCodeRequest, in Inter
 	case !loopback && paste == nil:
 		return nil, "", fmt.Errorf("redirect_uri %s is not a loopback address, so the redirected URL must be pasted, but there is no terminal or stdin to read it from", redirectURI)
 	case !loopback:
-		fmt.Fprintf(ui, "lanyard: after you log in, the browser is sent to %s…\nlanyard: copy that whole URL from the address bar (or just the code), paste it here and press Enter:\n", redirectURI)
+		fmt.Fprintf(ui, "lanyard: after you log in, the browser is sent to %s?code=... (the page itself may not load)\nlanyard: copy that whole URL from the address bar (or just the code), paste it here and press Enter:\n", redirectURI)
 	case paste != nil:
 		fmt.Fprintf(ui, "lanyard: waiting for the browser to come back to %s\nlanyard: if it cannot reach this machine (SSH, container), paste the URL it ends up on here and press Enter:\n", redirectURI)
 	default:
