@@ -1,6 +1,7 @@
 package grant
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -48,8 +49,14 @@ func (e *TokenError) Error() string {
 
 func (e *TokenError) Unwrap() error { return e.Err }
 
-// Temporary reports whether retrying later may succeed: 5xx, 429, transport errors.
+// Temporary reports whether retrying later may succeed: 5xx, 429, transport
+// errors. An untrusted or mismatched certificate is not: retrying only
+// repeats the handshake.
 func (e *TokenError) Temporary() bool {
+	var cert *tls.CertificateVerificationError
+	if errors.As(e.Err, &cert) {
+		return false
+	}
 	return e.Status == 429 || e.Status >= 500 || (e.Status == 0 && e.Err != nil)
 }
 
