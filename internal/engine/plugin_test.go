@@ -1,3 +1,5 @@
+//go:build unix
+
 package engine
 
 // Grant plugins through the engine: testdata/lanyard-grant-test is a real
