@@ -134,7 +134,9 @@ func TestDeviceCodeFailures(t *testing.T) {
 		}
 	})
 	t.Run("device endpoint refuses", func(t *testing.T) {
-		ts := newTokenServer(t, func(int, url.Values) (int, string) { return 401, `{"error":"invalid_client","error_description":"unknown client"}` })
+		ts := newTokenServer(t, func(int, url.Values) (int, string) {
+			return 401, `{"error":"invalid_client","error_description":"unknown client"}`
+		})
 		c := &grant.Client{HTTP: ts.Client(), TokenURL: ts.URL + "/token", ClientID: "cid", ClientAuth: "none"}
 		_, err := grant.DeviceCode(ctxT(t), c, grant.DeviceRequest{DeviceAuthURL: ts.URL + "/device"}, grant.Interaction{})
 		te, ok := grant.AsTokenError(err)
