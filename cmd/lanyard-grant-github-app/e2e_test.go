@@ -230,6 +230,25 @@ func TestEndToEnd(t *testing.T) {
 	if n := gh.Requests(); n != 1 {
 		t.Errorf("got %d installation token requests for token, clone and push, want 1 (cached)", n)
 	}
+
+	// --debug shows the plugin's own log, and no secret.
+	out, stderr, err = run("", "lanyard", "--debug", "token", "--force-refresh", "acme-bot")
+	if err != nil {
+		t.Fatalf("lanyard --debug token: %v\n%s", err, stderr)
+	}
+	fresh := strings.TrimSpace(out)
+	if !gh.Valid(fresh) || fresh == token {
+		t.Errorf("--force-refresh printed %q, want a new valid token", fresh)
+	}
+	if !strings.Contains(stderr, "lanyard-grant-github-app: requesting installation token") {
+		t.Errorf("--debug stderr lacks the plugin's debug line:\n%s", stderr)
+	}
+	keyBody := strings.Split(pemPKCS1(k), "\n")[1]
+	for _, secret := range []string{fresh, token, keyBody, "eyJ"} {
+		if strings.Contains(stderr, secret) {
+			t.Errorf("--debug stderr shows a secret (%.12s…):\n%s", secret, stderr)
+		}
+	}
 }
 
 // gitServer serves bare repositories with git http-backend behind Basic
