@@ -209,8 +209,10 @@ func checkVersion(t *testing.T, out string) {
 }
 
 func TestKubectlExecPlugin(t *testing.T) {
+	t.Parallel()
 	for _, version := range []string{"v1", "v1beta1"} {
 		t.Run(version, func(t *testing.T) {
+			t.Parallel()
 			op := startOP(t, 0)
 			api := startAPI(t, op.Valid)
 			k := newKube(t, api, clientCredentials(op), version, "--command", filepath.Join(testbin.Build(t, "kubectl-lanyard"), "kubectl-lanyard"))
@@ -289,6 +291,7 @@ scopes = ["openid", "offline_access"]
 // the plugin again in the same kubectl process; the plugin recognises the
 // repeat and refreshes once.
 func TestKubectlRefreshAfter401(t *testing.T) {
+	t.Parallel()
 	op := startOP(t, 0)
 	api := startAPI(t, op.Valid)
 	k := newKube(t, api, refreshTokenProfile(op), "v1")
@@ -329,14 +332,23 @@ func TestKubectlRefreshAfter401(t *testing.T) {
 
 // 16 kubectl processes find the cached token expired at once: one refresh.
 func TestKubectlParallelExpired(t *testing.T) {
+	t.Parallel()
 	op := startOP(t, 2*time.Second)
 	api := startAPI(t, op.Valid)
 	k := newKube(t, api, clientCredentials(op), "v1beta1")
 	k.env.Set("KUBE_TEST_SECRET", op.ConfidentialClientSecret)
 
-	checkVersion(t, k.mustRun("get", "--raw", "/version"))
-	accepted, _ := api.stats()
-	first := accepted[len(accepted)-1]
+	// Cache a 2s token (straight from the plugin: a kubectl run could
+	// outlast it on a busy machine), then let it expire.
+	out, err := k.env.Command(k.plugin, "get-token", "--profile", "kube").Output()
+	if err != nil {
+		t.Fatalf("get-token: %v", err)
+	}
+	var cred struct{ Status struct{ Token string } }
+	if err := json.Unmarshal(out, &cred); err != nil || !op.Valid(cred.Status.Token) {
+		t.Fatalf("get-token printed %s (%v), want a valid token", out, err)
+	}
+	first := cred.Status.Token
 	op.SetAccessTTL(5 * time.Minute) // the refreshed token outlives the test
 	deadline := time.Now().Add(10 * time.Second)
 	for op.Valid(first) {
@@ -372,6 +384,7 @@ func TestKubectlParallelExpired(t *testing.T) {
 // needs a login fails at once with the command to run: no browser, no
 // listener, no request to the provider.
 func TestKubectlNonInteractiveFailsFast(t *testing.T) {
+	t.Parallel()
 	var hits sync.Map
 	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Store(r.URL.Path, true)

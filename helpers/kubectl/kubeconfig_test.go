@@ -144,6 +144,7 @@ func TestEditKubeconfigKubectlReads(t *testing.T) {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			path := filepath.Join("testdata", "kubeconfig", c.name+".out.yaml")
 			cmd := exec.Command(kubectl, "config", "view", "--kubeconfig", path, "-o",
 				`jsonpath={.users[?(@.name=="`+c.edit.User+`")].user.exec.command} {.users[?(@.name=="`+c.edit.User+`")].user.exec.args}`)

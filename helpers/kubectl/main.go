@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
@@ -120,6 +121,7 @@ func checkUse(use string) error {
 
 // getToken answers client-go's exec credential request.
 func getToken(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	started := time.Now()
 	fs := flag.NewFlagSet("get-token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	profile := fs.String("profile", "", "lanyard profile to get the token from (required)")
@@ -176,23 +178,8 @@ func getToken(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	if info.Given {
-		// client-go runs the plugin again in the same process only when the
-		// credential expired or the API server answered 401. A repeat from
-		// the same kubectl for a token it already holds is the 401: drop
-		// that token (only that one: another process may have replaced it)
-		// and refresh.
-		marks := newParentMarks(engine.PathsFromEnv(getenv).StateDir, p.Name, os.Getppid())
-		if marks.last() == fingerprint(engine.Value(tok, p)) {
-			log.Debug("kubectl asked again for a token it already holds: the API server rejected it; refreshing", "profile", p.Name, "token", engine.Redact(engine.Value(tok, p)))
-			if err := eng.Invalidate(ctx, p, engine.Value(tok, p)); err != nil {
-				return err
-			}
-			if tok, err = eng.Token(ctx, p, opts); err != nil {
-				return err
-			}
-		}
-		if err := marks.remember(fingerprint(engine.Value(tok, p))); err != nil {
-			log.Debug("could not remember the token handed to kubectl; a 401 will not trigger a refresh", "err", err)
+		if tok, err = rerun(ctx, eng, p, tok, opts, getenv, started, log); err != nil {
+			return err
 		}
 	}
 	out, err := FormatExecCredential(info.APIVersion, engine.Value(tok, p), engine.Expiry(tok, p))
@@ -220,4 +207,33 @@ func joinArgs(args []string) string {
 		q[i] = a
 	}
 	return strings.Join(q, " ")
+}
+
+// rerun handles a repeat request from the client-go process that already
+// holds tok (see rerun.go): that token was rejected with 401, so it is
+// dropped (only that one: another process may have replaced it already)
+// and a fresh one obtained. It records what was handed out either way.
+func rerun(ctx context.Context, eng *engine.Engine, p *config.Profile, tok *engine.Token, opts engine.Options, getenv func(string) string, started time.Time, log *slog.Logger) (*engine.Token, error) {
+	marks := newParentMarks(engine.PathsFromEnv(getenv).StateDir, p.Name+"\x00"+p.Use, os.Getppid())
+	prev := marks.read()
+	v := engine.Value(tok, p)
+	forced := prev.forced
+	switch again, refresh := prev.isRerun(fingerprint(v), started, time.Now()); {
+	case again && refresh:
+		log.Debug("the client asked again for the token it holds: the API server rejected it; refreshing", "profile", p.Name, "token", engine.Redact(v))
+		if err := eng.Invalidate(ctx, p, v); err != nil {
+			return nil, err
+		}
+		t, err := eng.Token(ctx, p, opts)
+		if err != nil {
+			return nil, err
+		}
+		tok, forced = t, time.Now()
+	case again:
+		log.Debug("the client asked again for the token it holds, but this client had a token refreshed less than "+rerunRefreshEvery.String()+" ago; not refreshing again", "profile", p.Name)
+	}
+	if err := marks.write(mark{fp: fingerprint(engine.Value(tok, p)), written: time.Now(), forced: forced}); err != nil {
+		log.Debug("could not record the token handed out; a 401 will not trigger a refresh", "err", err)
+	}
+	return tok, nil
 }

@@ -239,10 +239,10 @@ func TestGetTokenRepeatRefreshes(t *testing.T) {
 	if t2 == t1 || op.TokenRequests() != 2 {
 		t.Fatalf("repeat from the same client: %d token requests, want 2 and a new token", op.TokenRequests())
 	}
-	// The new token is remembered: asking again refreshes again (another
-	// 401), never loops on the old one.
-	if t3 := get(execInfoV1); t3 == t2 || op.TokenRequests() != 3 {
-		t.Fatalf("third request: %d token requests, want 3", op.TokenRequests())
+	// Asking again within 30s: no second forced refresh (a server that
+	// rejects every token must not turn a client into a refresh loop).
+	if t3 := get(execInfoV1); t3 != t2 || op.TokenRequests() != 2 {
+		t.Fatalf("third request: %d token requests, want still 2", op.TokenRequests())
 	}
 }
 
@@ -398,5 +398,47 @@ client_secret = "env:X"
 	}
 	if b, _ := os.ReadFile(first); !strings.Contains(string(b), "name: via-link") {
 		t.Error("the link target was not updated")
+	}
+}
+
+// Many calls at once from one parent (not what client-go does, but a
+// script might) that all hold a token the parent already got: they
+// converge on one refresh, not one each.
+func TestGetTokenSameParentBurst(t *testing.T) {
+	op := startOP(t, 0)
+	l := newLocal(t, clientCredentials(op))
+	l.env.Set("KUBE_TEST_SECRET", op.ConfidentialClientSecret)
+	if code, _, errOut := l.main(execInfoV1, "get-token", "--profile", "kube"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	const n = 16
+	tokens := make(chan string, n)
+	for range n {
+		go func() {
+			code, out, errOut := l.main(execInfoV1, "get-token", "--profile", "kube")
+			if code != 0 {
+				t.Errorf("exit %d: %s", code, errOut)
+				tokens <- ""
+				return
+			}
+			tokens <- decode(t, out).Status.Token
+		}()
+	}
+	seen := map[string]bool{}
+	for range n {
+		seen[<-tokens] = true
+	}
+	if got := op.TokenRequests(); got != 2 {
+		t.Errorf("got %d token requests, want 2 (the first call, one refresh)", got)
+	}
+	if len(seen) != 1 {
+		t.Errorf("got %d different tokens, want 1", len(seen))
+	}
+	// And a loop afterwards keeps hitting the cache.
+	for range 5 {
+		l.main(execInfoV1, "get-token", "--profile", "kube")
+	}
+	if got := op.TokenRequests(); got != 2 {
+		t.Errorf("after a loop: got %d token requests, want still 2", got)
 	}
 }
