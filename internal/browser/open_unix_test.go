@@ -1,0 +1,48 @@
+//go:build unix
+
+package browser
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestOpenerBROWSER runs $BROWSER (a script writing its argument to a FIFO,
+// which the test reads: no polling) and checks it got the URL.
+func TestOpenerBROWSER(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	script := filepath.Join(dir, "browser.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s' \"$1\" > "+fifo+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	const u = "https://auth.example/authorize?client_id=c&state=a&b"
+	for _, spec := range []string{script, "/nonexistent/browser:" + script, script + " %s"} {
+		open := Opener(func(k string) string {
+			return map[string]string{"BROWSER": spec, "SSH_TTY": "/dev/pts/0"}[k] // $BROWSER wins over headless
+		})
+		if open == nil {
+			t.Fatalf("BROWSER=%q: no opener", spec)
+		}
+		if err := open(u); err != nil {
+			t.Fatalf("BROWSER=%q: %v", spec, err)
+		}
+		got, err := os.ReadFile(fifo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != u {
+			t.Fatalf("BROWSER=%q got %q, want %q", spec, got, u)
+		}
+	}
+	open := Opener(func(k string) string { return map[string]string{"BROWSER": "/nonexistent/browser"}[k] })
+	if err := open(u); err == nil || !strings.Contains(err.Error(), "$BROWSER") {
+		t.Fatalf("missing browser: got %v", err)
+	}
+}
