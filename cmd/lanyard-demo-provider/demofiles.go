@@ -94,7 +94,7 @@ client_id = %q
 client_secret = %q
 client_auth = "post"
 token_request = "multipart"
-redirect_uri = %q
+redirect_uri = "http://127.0.0.1:0/callback"   # loopback: lanyard's listener receives the code
 scopes = ["recipe:read", "offline_access"]
 match = [%q]
 [profiles.whisk.auth_params]
@@ -106,7 +106,7 @@ identity_provider = "Google"
 		out.Shopware.TokenURL, out.Shopware.ClientID, f("shopware.secret"),
 		out.Shopware.TokenURL, out.Shopware.Username,
 		out.Whiplash.AuthURL, out.Whiplash.TokenURL, out.Whiplash.ClientID, f("whiplash.secret"), out.Whiplash.CallbackURL, out.Whiplash.URL+"/",
-		out.Whisk.AuthURL, out.Whisk.TokenURL, out.Whisk.ClientID, f("whisk.secret"), out.Whisk.RedirectURI, out.Whisk.URL+"/",
+		out.Whisk.AuthURL, out.Whisk.TokenURL, out.Whisk.ClientID, f("whisk.secret"), out.Whisk.URL+"/",
 	)
 	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(config), 0o600); err != nil {
 		return err

@@ -211,7 +211,9 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 		}
 	}
 	if p.PluginName() == "" {
-		if p.Issuer == "" && p.TokenURL == "" {
+		// The implicit grant gets its token from the authorize redirect and
+		// never calls the token endpoint.
+		if p.Issuer == "" && p.TokenURL == "" && p.Grant != GrantImplicit {
 			return nil, fail("token_url", "missing; set issuer (for discovery) or token_url")
 		}
 		if p.ClientID == "" {

@@ -16,7 +16,6 @@ import (
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/discovery"
 	"github.com/lanyardhq/lanyard/internal/store"
-	"golang.org/x/oauth2"
 )
 
 // Token is the token state the engine hands out.
@@ -141,9 +140,4 @@ func (e *Engine) secrets() config.SecretSource {
 		getenv = os.Getenv
 	}
 	return config.SecretSource{Keyring: e.Store.Secret, Getenv: getenv}
-}
-
-// withHTTP passes our client to x/oauth2 calls through the context key it reads.
-func (e *Engine) withHTTP(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, e.HTTP)
 }
