@@ -5,7 +5,6 @@
 package engine
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
