@@ -53,7 +53,7 @@ func writeKey(t *testing.T, dir, pemText string) string {
 // TestThroughEngine: grant = "plugin:github-app", the plugin binary found
 // on PATH, the private key resolved by lanyard from a file: reference.
 func TestThroughEngine(t *testing.T) {
-	bin := testbin.Build(t, "lanyard-grant-github-app")
+	bin := testbin.Build(t, "lanyard-grant-github-app", "lanyard-plugin-host")
 	k := appKey(t)
 	f := startFakeGitHub(t, &k.PublicKey, "123456", "7890", "")
 	home := t.TempDir()
@@ -116,7 +116,7 @@ func TestThroughEngine(t *testing.T) {
 // separate process, as a person or CI runs them.
 func TestEndToEnd(t *testing.T) {
 	gitPath := testbin.NeedTool(t, "git")
-	bin := testbin.Build(t, "lanyard", "git-credential-lanyard", "lanyard-grant-github-app")
+	bin := testbin.Build(t, "lanyard", "git-credential-lanyard", "lanyard-grant-github-app", "lanyard-plugin-host")
 	k := appKey(t)
 	gh := startFakeGitHub(t, &k.PublicKey, "123456", "7890", "")
 	repo := startGitServer(t, gitPath, gh)

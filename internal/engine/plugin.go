@@ -7,11 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/grant"
-	"github.com/lanyardhq/lanyard/plugin"
 )
 
 // runPlugin obtains a token from an external grant plugin. Plugins start
@@ -48,7 +48,7 @@ func (e *Engine) runPlugin(ctx context.Context, p *config.Profile, cached *Token
 		if resolveErr != nil && errors.Is(err, resolveErr) {
 			return nil, err
 		}
-		var se *plugin.SettingError
+		var se *grant.PluginSettingError
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("profile %q: %w; fix [profiles.%s.plugin] in %s:%d", p.Name, err, p.Name, p.File, p.Line)
 		}
@@ -85,11 +85,30 @@ func NewPluginHost(getenv func(string) string, stderr io.Writer, debug bool) *gr
 		}
 	}
 	return &grant.PluginHost{
-		Dirs:    PluginSearchPath(getenv),
-		Timeout: timeout,
-		Stderr:  stderr,
-		Debug:   debug,
+		Dirs:      PluginSearchPath(getenv),
+		HostPaths: pluginHostPaths(getenv),
+		Timeout:   timeout,
+		Stderr:    stderr,
+		Debug:     debug,
 	}
+}
+
+// pluginHostPaths lists where lanyard-plugin-host may be: $LANYARD_PLUGIN_HOST,
+// next to the running binary (make install puts them together), then $PATH.
+func pluginHostPaths(getenv func(string) string) []string {
+	var out []string
+	if v := getenv("LANYARD_PLUGIN_HOST"); v != "" {
+		out = append(out, v)
+	}
+	if exe, err := os.Executable(); err == nil {
+		out = append(out, filepath.Join(filepath.Dir(exe), grant.PluginHostName))
+	}
+	for _, d := range filepath.SplitList(getenv("PATH")) {
+		if filepath.IsAbs(d) {
+			out = append(out, filepath.Join(d, grant.PluginHostName))
+		}
+	}
+	return out
 }
 
 // PluginSearchPath is where lanyard looks for lanyard-grant-NAME, in order.

@@ -72,6 +72,7 @@ type pluginEnv struct {
 func newPluginEnv(tb testing.TB) *pluginEnv {
 	tb.Helper()
 	bin := testPlugin(tb)
+	hostDir := testbin.Build(tb, "lanyard-plugin-host")
 	home := tb.TempDir()
 	env := &pluginEnv{
 		dir:    filepath.Join(home, "data", "lanyard", "plugins"),
@@ -83,6 +84,7 @@ func newPluginEnv(tb testing.TB) *pluginEnv {
 			"PATH":                   "/nonexistent",
 			"TEST_PASSWORD":          "s3cret",
 			"LANYARD_PLUGIN_TIMEOUT": "20s",
+			"LANYARD_PLUGIN_HOST":    filepath.Join(hostDir, "lanyard-plugin-host"),
 		},
 	}
 	if err := os.MkdirAll(env.dir, 0o700); err != nil {

@@ -1,9 +1,11 @@
 package grant
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,18 +18,21 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/go-hclog"
-	goplugin "github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
-	"github.com/lanyardhq/lanyard/plugin"
 )
+
+// Grant plugins run in two hops: lanyard's engine execs lanyard-plugin-host
+// (package grant/pluginhost), which runs the plugin with hashicorp/go-plugin
+// and answers in JSON. go-plugin and gRPC cost every process that links
+// them about 10 ms of package initialisation; keeping them out of this
+// package keeps them out of git-credential-lanyard and the other helpers,
+// whose cache hits must stay close to a hello-world's start-up.
 
 // PluginPrefix starts the file name of every grant plugin: grant =
 // "plugin:NAME" runs lanyard-grant-NAME.
 const PluginPrefix = "lanyard-grant-"
+
+// PluginHostName is the binary that runs plugins for lanyard.
+const PluginHostName = "lanyard-plugin-host"
 
 // DefaultPluginTimeout bounds one plugin run (start, Describe, Token) when
 // PluginHost.Timeout is zero.
@@ -35,11 +40,13 @@ const DefaultPluginTimeout = 30 * time.Second
 
 var pluginNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-// PluginHost finds grant plugins and runs them: one process per call,
-// stopped when the call returns.
+// PluginHost finds grant plugins and runs them through lanyard-plugin-host:
+// one plugin process per call, stopped before the call returns.
 type PluginHost struct {
 	// Dirs are searched in order for lanyard-grant-NAME (see PluginDirs).
 	Dirs []string
+	// HostPaths are the candidate paths of lanyard-plugin-host, in order.
+	HostPaths []string
 	// Timeout bounds one run: start, Describe and Token together.
 	Timeout time.Duration
 	// Stderr receives the plugins' logs: warnings and errors always,
@@ -88,7 +95,7 @@ func (h *PluginHost) Find(name string) (string, error) {
 	file := PluginPrefix + name
 	for _, d := range h.Dirs {
 		p := filepath.Join(d, file)
-		if isExecutable(p) {
+		if IsExecutable(p) {
 			return p, nil
 		}
 	}
@@ -115,7 +122,7 @@ func (h *PluginHost) List() []PluginFile {
 				continue
 			}
 			p := filepath.Join(d, e.Name())
-			if !isExecutable(p) {
+			if !IsExecutable(p) {
 				continue
 			}
 			f := PluginFile{Name: name, Path: p, ShadowedBy: used[name]}
@@ -129,7 +136,8 @@ func (h *PluginHost) List() []PluginFile {
 	return out
 }
 
-func isExecutable(p string) bool {
+// IsExecutable reports whether p is a regular file with an execute bit.
+func IsExecutable(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0
 }
@@ -149,6 +157,18 @@ func FileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// CheckPin compares the plugin binary at path with its pin.
+func CheckPin(name, path, pin string) error {
+	sum, err := FileSHA256(path)
+	if err != nil {
+		return fmt.Errorf("grant plugin %q: could not read %s to check plugin_sha256: %w", name, path, err)
+	}
+	if !strings.EqualFold(sum, pin) {
+		return fmt.Errorf("grant plugin %q at %s has sha256 %s, but plugin_sha256 pins %s; it was not run. If you replaced the plugin on purpose, set plugin_sha256 = %q", name, path, sum, strings.ToLower(pin), sum)
+	}
+	return nil
+}
+
 // PluginRequest is one Token call to a plugin.
 type PluginRequest struct {
 	// Name is NAME of grant = "plugin:NAME".
@@ -164,21 +184,80 @@ type PluginRequest struct {
 	State string
 	// Resolve returns the value a setting stands for: a secret reference
 	// (file:, env:, cmd:, keyring) resolved, with secret = true, or the
-	// value itself. The host calls it for every setting before the plugin
+	// value itself. It is called for every setting before the plugin
 	// starts, so plugins never resolve references themselves.
 	Resolve func(ctx context.Context, key, value string) (resolved string, secret bool, err error)
 }
 
+// PluginSettingError is a setting the plugin (or its settings schema)
+// refused; the engine adds where the profile is.
+type PluginSettingError struct{ Msg string }
+
+func (e *PluginSettingError) Error() string { return e.Msg }
+
+// PluginDescription is a plugin's name, version and settings schema.
+type PluginDescription struct {
+	Name     string          `json:"name"`
+	Version  string          `json:"version,omitempty"`
+	Settings []PluginSetting `json:"settings,omitempty"`
+}
+
+// PluginSetting is one entry of a plugin's settings schema.
+type PluginSetting struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Required    bool   `json:"required,omitempty"`
+	Secret      bool   `json:"secret,omitempty"`
+}
+
+// PluginToken is a plugin's answer to Token.
+type PluginToken struct {
+	AccessToken string            `json:"access_token"`
+	TokenType   string            `json:"token_type,omitempty"`
+	Expiry      time.Time         `json:"expiry,omitzero"`
+	State       string            `json:"state,omitempty"`
+	Extra       map[string]string `json:"extra,omitempty"`
+}
+
+// HostRequest is what lanyard writes to lanyard-plugin-host's stdin.
+// Settings carry resolved secrets: they travel over the pipe only.
+type HostRequest struct {
+	Op        string            `json:"op"` // "token" or "describe"
+	Name      string            `json:"name"`
+	Path      string            `json:"path"`
+	SHA256    string            `json:"sha256,omitempty"`
+	Profile   string            `json:"profile,omitempty"`
+	Settings  map[string]string `json:"settings,omitempty"`
+	Refs      []string          `json:"refs,omitempty"` // settings written as secret references
+	State     string            `json:"state,omitempty"`
+	TimeoutMS int64             `json:"timeout_ms"`
+	Debug     bool              `json:"debug,omitempty"`
+}
+
+// HostResponse is what lanyard-plugin-host writes to its stdout.
+type HostResponse struct {
+	Token       *PluginToken       `json:"token,omitempty"`
+	Description *PluginDescription `json:"description,omitempty"`
+	Error       string             `json:"error,omitempty"`
+	// SettingError marks Error as a problem with the profile's settings.
+	SettingError bool `json:"setting_error,omitempty"`
+}
+
 // Token runs the plugin once: find it, check its pin, resolve the secret
-// settings, start it, Describe, check the settings against its schema,
-// Token, stop it. The result is not saved: that is the engine's job.
+// settings, then have lanyard-plugin-host start it, check the settings
+// against its schema, call Token and stop it. The result is not saved: that
+// is the engine's job.
 func (h *PluginHost) Token(ctx context.Context, req PluginRequest) (*Token, error) {
 	path, err := h.Find(req.Name)
 	if err != nil {
 		return nil, err
 	}
-	settings := make(map[string]string, len(req.Settings))
-	refs := map[string]bool{}
+	if req.SHA256 != "" {
+		if err := CheckPin(req.Name, path, req.SHA256); err != nil {
+			return nil, err
+		}
+	}
+	hr := HostRequest{Op: "token", Name: req.Name, Path: path, SHA256: req.SHA256, Profile: req.Profile, State: req.State, Settings: map[string]string{}}
 	for _, k := range slices.Sorted(maps.Keys(req.Settings)) {
 		v := req.Settings[k]
 		if req.Resolve != nil {
@@ -186,51 +265,45 @@ func (h *PluginHost) Token(ctx context.Context, req PluginRequest) (*Token, erro
 			if err != nil {
 				return nil, err
 			}
-			v, refs[k] = r, secret
+			v = r
+			if secret {
+				hr.Refs = append(hr.Refs, k)
+			}
 		}
-		settings[k] = v
+		hr.Settings[k] = v
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.timeout())
-	defer cancel()
-	g, stop, err := h.start(ctx, req.Name, path, req.SHA256)
+	resp, err := h.runHost(ctx, hr)
 	if err != nil {
 		return nil, err
 	}
-	defer stop()
-	return h.call(ctx, g, req, settings, refs)
+	if resp.Token == nil {
+		return nil, fmt.Errorf("%s answered neither a token nor an error; reinstall lanyard", PluginHostName)
+	}
+	return h.convert(req.Name, resp.Token)
 }
 
-// Describe starts the plugin at path, asks for its description and stops
-// it. A non-empty pin is checked first, as for Token.
-func (h *PluginHost) Describe(ctx context.Context, name, path, pin string) (*plugin.Description, error) {
-	ctx, cancel := context.WithTimeout(ctx, h.timeout())
-	defer cancel()
-	g, stop, err := h.start(ctx, name, path, pin)
+// Describe has lanyard-plugin-host start the plugin at path, ask for its
+// description and stop it. A non-empty pin is checked first.
+func (h *PluginHost) Describe(ctx context.Context, name, path, pin string) (*PluginDescription, error) {
+	if pin != "" {
+		if err := CheckPin(name, path, pin); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := h.runHost(ctx, HostRequest{Op: "describe", Name: name, Path: path, SHA256: pin})
 	if err != nil {
 		return nil, err
 	}
-	defer stop()
-	d, err := g.Describe(ctx)
-	if err != nil {
-		return nil, h.explain(ctx, name, "Describe", err)
+	if resp.Description == nil {
+		return nil, fmt.Errorf("%s answered neither a description nor an error; reinstall lanyard", PluginHostName)
 	}
-	return d, nil
+	return resp.Description, nil
 }
 
-// call is the part of a run after the process is up; tests drive it over
-// go-plugin's in-process gRPC connection.
-func (h *PluginHost) call(ctx context.Context, g plugin.Grant, req PluginRequest, settings map[string]string, refs map[string]bool) (*Token, error) {
-	name := req.Name
-	d, err := g.Describe(ctx)
-	if err != nil {
-		return nil, h.explain(ctx, name, "Describe", err)
-	}
-	if err := checkSettings(req, d, settings, refs); err != nil {
-		return nil, err
-	}
-	pt, err := g.Token(ctx, settings, req.State)
-	if err != nil {
-		return nil, h.explain(ctx, name, "Token", err)
+// convert checks a plugin's token and turns it into the engine's.
+func (h *PluginHost) convert(name string, pt *PluginToken) (*Token, error) {
+	if pt.AccessToken == "" {
+		return nil, fmt.Errorf("grant plugin %q returned no access token", name)
 	}
 	now := time.Now
 	if h.Now != nil {
@@ -255,133 +328,6 @@ func (h *PluginHost) call(ctx context.Context, g plugin.Grant, req PluginRequest
 	return t, nil
 }
 
-// checkSettings holds the profile's settings against the plugin's schema,
-// before anything is sent: required ones present, no unknown ones (typos),
-// secret ones written as references.
-func checkSettings(req PluginRequest, d *plugin.Description, settings map[string]string, refs map[string]bool) error {
-	name, profile := req.Name, req.Profile
-	if profile == "" {
-		profile = "PROFILE"
-	}
-	if len(d.Settings) == 0 {
-		return nil
-	}
-	known := make([]string, 0, len(d.Settings))
-	for _, s := range d.Settings {
-		known = append(known, s.Name)
-		v, ok := settings[s.Name]
-		switch {
-		case s.Required && (!ok || v == ""):
-			msg := fmt.Sprintf("missing; plugin %s needs it", name)
-			if s.Description != "" {
-				msg += " (" + s.Description + ")"
-			}
-			return &plugin.SettingError{Setting: s.Name, Msg: msg}
-		case s.Secret && ok && !refs[s.Name]:
-			return &plugin.SettingError{Setting: s.Name, Msg: `is a secret: write a reference, not the secret itself: "file:PATH", "env:NAME", "cmd:COMMAND" or "keyring" (then: lanyard secret set ` + profile + " " + s.Name + ")"}
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(settings)) {
-		if !slices.Contains(known, k) {
-			return &plugin.SettingError{Setting: k, Msg: fmt.Sprintf("plugin %s does not know it; it reads %s", name, strings.Join(known, ", "))}
-		}
-	}
-	return nil
-}
-
-// start runs the plugin binary and connects to it. The process dies with
-// ctx; stop kills it in any case.
-func (h *PluginHost) start(ctx context.Context, name, path, pin string) (plugin.Grant, func(), error) {
-	cfg := &goplugin.ClientConfig{
-		HandshakeConfig:  plugin.Handshake,
-		Plugins:          plugin.PluginMap,
-		Cmd:              exec.CommandContext(ctx, path),
-		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		Logger:           h.logger(),
-		StartTimeout:     h.timeout(),
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		cfg.StartTimeout = max(time.Until(dl), time.Millisecond)
-	}
-	if pin != "" {
-		sum, err := FileSHA256(path)
-		if err != nil {
-			return nil, nil, fmt.Errorf("grant plugin %q: could not read %s to check plugin_sha256: %w", name, path, err)
-		}
-		if !strings.EqualFold(sum, pin) {
-			return nil, nil, fmt.Errorf("grant plugin %q at %s has sha256 %s, but plugin_sha256 pins %s; it was not run. If you replaced the plugin on purpose, set plugin_sha256 = %q", name, path, sum, strings.ToLower(pin), sum)
-		}
-		want, _ := hex.DecodeString(pin)
-		// go-plugin checks again right before it starts the process.
-		cfg.SecureConfig = &goplugin.SecureConfig{Checksum: want, Hash: sha256.New()}
-	}
-	client := goplugin.NewClient(cfg)
-	rpc, err := client.Client()
-	if err != nil {
-		client.Kill()
-		return nil, nil, h.explainStart(ctx, name, path, err)
-	}
-	raw, err := rpc.Dispense(plugin.PluginName)
-	if err != nil {
-		client.Kill()
-		return nil, nil, fmt.Errorf("grant plugin %q at %s does not serve lanyard's grant service: %w", name, path, err)
-	}
-	g, ok := raw.(plugin.Grant)
-	if !ok {
-		client.Kill()
-		return nil, nil, fmt.Errorf("grant plugin %q: dispensed %T, not a grant", name, raw)
-	}
-	return g, client.Kill, nil
-}
-
-func (h *PluginHost) explainStart(ctx context.Context, name, path string, err error) error {
-	if errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
-		return fmt.Errorf("grant plugin %q at %s changed after its plugin_sha256 was checked; it was not run", name, path)
-	}
-	if ctx.Err() != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("grant plugin %q at %s did not start within %s; it was stopped (LANYARD_PLUGIN_TIMEOUT sets the limit)", name, path, h.timeout())
-		}
-		return ctx.Err()
-	}
-	var pe *os.PathError
-	if errors.As(err, &pe) || errors.Is(err, exec.ErrNotFound) {
-		return fmt.Errorf("could not start grant plugin %q at %s: %w", name, path, err)
-	}
-	msg, _, _ := strings.Cut(err.Error(), "\n")
-	if line, ok := strings.CutPrefix(msg, "Unrecognized remote plugin message: "); ok {
-		msg = fmt.Sprintf("it printed %q instead of the handshake line", firstLine(line))
-		if strings.TrimSpace(line) == "" {
-			msg = "it exited without printing the handshake line"
-		}
-	}
-	return fmt.Errorf("grant plugin %q at %s did not complete lanyard's plugin handshake (%s); is it a lanyard grant plugin? Its main must call plugin.Serve from github.com/lanyardhq/lanyard/plugin", name, path, msg)
-}
-
-// explain turns an RPC failure into what happened to the plugin.
-func (h *PluginHost) explain(ctx context.Context, name, method string, err error) error {
-	var se *plugin.SettingError
-	if errors.As(err, &se) {
-		return fmt.Errorf("grant plugin %q: %w", name, err)
-	}
-	code := status.Code(err)
-	switch {
-	case code == codes.DeadlineExceeded || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("grant plugin %q did not answer %s within %s; it was stopped (LANYARD_PLUGIN_TIMEOUT sets the limit)", name, method, h.timeout())
-	case code == codes.Canceled || ctx.Err() != nil:
-		return fmt.Errorf("grant plugin %q: %s call canceled: %w", name, method, context.Cause(ctx))
-	case code == codes.Unavailable:
-		return fmt.Errorf("grant plugin %q exited during the %s call (it crashed or was killed); run with --debug to see its log", name, method)
-	case code == codes.Unimplemented:
-		return fmt.Errorf("grant plugin %q does not implement %s; rebuild it against github.com/lanyardhq/lanyard/plugin", name, method)
-	}
-	if s, ok := status.FromError(err); ok {
-		return fmt.Errorf("grant plugin %q: %s failed: %s", name, method, s.Message())
-	}
-	return fmt.Errorf("grant plugin %q: %w", name, err)
-}
-
 func (h *PluginHost) timeout() time.Duration {
 	if h.Timeout > 0 {
 		return h.Timeout
@@ -389,30 +335,56 @@ func (h *PluginHost) timeout() time.Duration {
 	return DefaultPluginTimeout
 }
 
-// logger sends the plugins' hclog lines to Stderr: warnings and errors
-// always, debug with Debug. go-plugin's own chatter (process exits, kill
-// retries) shows only with Debug: the error lanyard returns says it better.
-func (h *PluginHost) logger() hclog.Logger {
-	out := h.Stderr
-	if out == nil {
-		out = io.Discard
+// hostPath returns the first lanyard-plugin-host among HostPaths.
+func (h *PluginHost) hostPath() (string, error) {
+	for _, p := range h.HostPaths {
+		if IsExecutable(p) {
+			return p, nil
+		}
 	}
-	own, plugins := hclog.Off, hclog.Warn
-	if h.Debug {
-		own, plugins = hclog.Debug, hclog.Debug
-	}
-	return pluginLogger{
-		Logger:  hclog.New(&hclog.LoggerOptions{Name: "lanyard", Output: out, Level: own}),
-		plugins: hclog.New(&hclog.LoggerOptions{Name: "lanyard", Output: out, Level: plugins}),
-	}
+	return "", fmt.Errorf("%s not found (looked at %s); it runs grant plugins and is installed with lanyard: run make install, or set LANYARD_PLUGIN_HOST", PluginHostName, strings.Join(h.HostPaths, ", "))
 }
 
-// pluginLogger is go-plugin's client logger. go-plugin logs what a plugin
-// writes through Named(binary name), so Named picks the plugins' level.
-type pluginLogger struct {
-	hclog.Logger
-	plugins hclog.Logger
+// runHost execs lanyard-plugin-host with req. The host enforces the
+// plugin timeout itself; the extra grace here only catches a stuck host.
+func (h *PluginHost) runHost(ctx context.Context, req HostRequest) (*HostResponse, error) {
+	host, err := h.hostPath()
+	if err != nil {
+		return nil, err
+	}
+	req.TimeoutMS = h.timeout().Milliseconds()
+	req.Debug = h.Debug
+	in, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.timeout()+10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, host)
+	cmd.Stdin = bytes.NewReader(in)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = h.Stderr
+	if cmd.Stderr == nil {
+		cmd.Stderr = io.Discard
+	}
+	cmd.WaitDelay = time.Second
+	runErr := cmd.Run()
+	var resp HostResponse
+	if err := json.Unmarshal(out.Bytes(), &resp); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("grant plugin %q: %s did not finish in time: %w", req.Name, PluginHostName, context.Cause(ctx))
+		}
+		if runErr != nil {
+			return nil, fmt.Errorf("grant plugin %q: %s failed: %w", req.Name, host, runErr)
+		}
+		return nil, fmt.Errorf("grant plugin %q: %s answered %q, not JSON; reinstall lanyard", req.Name, host, firstLine(out.String()))
+	}
+	if resp.Error != "" {
+		if resp.SettingError {
+			return nil, &PluginSettingError{Msg: resp.Error}
+		}
+		return nil, errors.New(resp.Error)
+	}
+	return &resp, nil
 }
-
-// Named returns the logger for a plugin's own lines.
-func (l pluginLogger) Named(name string) hclog.Logger { return l.plugins.Named(name) }

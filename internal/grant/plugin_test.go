@@ -2,6 +2,7 @@ package grant
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,10 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	goplugin "github.com/hashicorp/go-plugin"
-
-	"github.com/lanyardhq/lanyard/plugin"
 )
 
 func TestPluginDirs(t *testing.T) {
@@ -98,106 +95,130 @@ func TestFileSHA256(t *testing.T) {
 	}
 }
 
-// schemaGrant is a plugin with a settings schema that returns what its
-// fields say, for call over go-plugin's in-process gRPC connection.
-type schemaGrant struct {
-	settings []plugin.Setting
-	token    *plugin.Token
-	got      map[string]string
-	gotState string
-}
-
-func (g *schemaGrant) Describe(context.Context) (*plugin.Description, error) {
-	return &plugin.Description{Name: "schema", Version: "1", Settings: g.settings}, nil
-}
-
-func (g *schemaGrant) Token(_ context.Context, s map[string]string, state string) (*plugin.Token, error) {
-	g.got, g.gotState = s, state
-	return g.token, nil
-}
-
-func dispense(t *testing.T, impl plugin.Grant) plugin.Grant {
-	t.Helper()
-	client, _ := goplugin.TestPluginGRPCConn(t, false, goplugin.PluginSet{plugin.PluginName: &plugin.GRPCPlugin{Impl: impl}})
-	t.Cleanup(func() { client.Close() })
-	raw, err := client.Dispense(plugin.PluginName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw.(plugin.Grant)
-}
-
-func TestPluginCall(t *testing.T) {
+func TestPluginTokenConversion(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	schema := []plugin.Setting{{Name: "id", Required: true}, {Name: "key", Secret: true}, {Name: "url"}}
 	tests := []struct {
-		name     string
-		schema   []plugin.Setting
-		settings map[string]string
-		refs     map[string]bool
-		token    *plugin.Token
-		want     *Token
-		err      string
-		setting  bool
+		name string
+		in   *PluginToken
+		want *Token
+		err  string
 	}{
 		{
-			name: "full token", schema: schema,
-			settings: map[string]string{"id": "1", "key": "PEM"}, refs: map[string]bool{"key": true},
-			token: &plugin.Token{AccessToken: "at", TokenType: "bearer", Expiry: now.Add(time.Hour), State: "s2",
+			name: "full token",
+			in: &PluginToken{AccessToken: "at", TokenType: "bearer", Expiry: now.Add(time.Hour), State: "s2",
 				Extra: map[string]string{"id_token": "idt", "scope": "a b", "other": "x"}},
 			want: &Token{AccessToken: "at", TokenType: "Bearer", IDToken: "idt", Expiry: now.Add(time.Hour), Scope: []string{"a", "b"}, State: "s2"},
 		},
 		{
-			name: "no expiry: short default", settings: map[string]string{"anything": "goes"},
-			token: &plugin.Token{AccessToken: "at"},
-			want:  &Token{AccessToken: "at", TokenType: "Bearer", Expiry: now.Add(DefaultLifetime), ExpiryGuessed: true},
+			name: "no expiry: short default",
+			in:   &PluginToken{AccessToken: "at"},
+			want: &Token{AccessToken: "at", TokenType: "Bearer", Expiry: now.Add(DefaultLifetime), ExpiryGuessed: true},
 		},
-		{
-			name: "expired on arrival", token: &plugin.Token{AccessToken: "at", Expiry: now.Add(-time.Second)},
-			err: "returned a token that expired at 2026-01-02T03:04:04Z",
-		},
-		{
-			name: "missing required", schema: schema, settings: map[string]string{"key": "PEM"}, refs: map[string]bool{"key": true},
-			err: "setting id: missing; plugin schema needs it", setting: true,
-		},
-		{
-			name: "secret in clear", schema: schema, settings: map[string]string{"id": "1", "key": "PEM"},
-			err: "setting key: is a secret: write a reference", setting: true,
-		},
-		{
-			name: "unknown setting", schema: schema, settings: map[string]string{"id": "1", "colour": "red"},
-			err: "setting colour: plugin schema does not know it; it reads id, key, url", setting: true,
-		},
+		{name: "expired on arrival", in: &PluginToken{AccessToken: "at", Expiry: now.Add(-time.Second)},
+			err: `grant plugin "p" returned a token that expired at 2026-01-02T03:04:04Z`},
+		{name: "empty", in: &PluginToken{}, err: `grant plugin "p" returned no access token`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			impl := &schemaGrant{settings: tt.schema, token: tt.token}
 			h := &PluginHost{Now: func() time.Time { return now }}
-			req := PluginRequest{Name: "schema", Profile: "p", State: "s1"}
-			got, err := h.call(t.Context(), dispense(t, impl), req, tt.settings, tt.refs)
+			got, err := h.convert("p", tt.in)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("got %v, want an error containing %q", err, tt.err)
-				}
-				var se *plugin.SettingError
-				if errors.As(err, &se) != tt.setting {
-					t.Errorf("got SettingError %v, want %v", !tt.setting, tt.setting)
-				}
-				if tt.setting && impl.got != nil {
-					t.Error("the plugin's Token was called despite a settings error")
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			got.Expiry = got.Expiry.UTC()
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
 			}
-			if impl.gotState != "s1" || !reflect.DeepEqual(impl.got, tt.settings) {
-				t.Errorf("plugin got settings %v state %q, want %v s1", impl.got, impl.gotState, tt.settings)
+		})
+	}
+}
+
+// fakeHost installs a lanyard-plugin-host script that saves its request
+// and prints answer.
+func fakeHost(t *testing.T, answer string) (*PluginHost, string) {
+	t.Helper()
+	dir := t.TempDir()
+	plugins := filepath.Join(dir, "plugins")
+	writeExe(t, filepath.Join(plugins, "lanyard-grant-x"), 0o755)
+	reqFile := filepath.Join(dir, "request.json")
+	host := filepath.Join(dir, "bin", PluginHostName)
+	writeExe(t, host, 0o755)
+	script := "#!/bin/sh\ncat > '" + reqFile + "'\necho 'host log line' >&2\nprintf '%s\\n' '" + answer + "'\n"
+	if err := os.WriteFile(host, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &PluginHost{Dirs: []string{plugins}, HostPaths: []string{filepath.Join(dir, "missing"), host}, Timeout: 5 * time.Second}, reqFile
+}
+
+func TestPluginHostProtocol(t *testing.T) {
+	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	h, reqFile := fakeHost(t, `{"token":{"access_token":"at","expiry":"`+exp.Format(time.RFC3339)+`","state":"s2"}}`)
+	var stderr strings.Builder
+	h.Stderr, h.Debug = &stderr, true
+	req := PluginRequest{Name: "x", Profile: "p", State: "s1",
+		Settings: map[string]string{"key": "env:K", "id": "1"},
+		Resolve: func(_ context.Context, k, v string) (string, bool, error) {
+			if v == "env:K" {
+				return "SECRET", true, nil
+			}
+			return v, false, nil
+		}}
+	tok, err := h.Token(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken != "at" || !tok.Expiry.Equal(exp) || tok.State != "s2" {
+		t.Errorf("got %+v", tok)
+	}
+	if stderr.String() != "host log line\n" {
+		t.Errorf("got stderr %q, want the host's log passed through", stderr.String())
+	}
+	data, err := os.ReadFile(reqFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got HostRequest
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := HostRequest{Op: "token", Name: "x", Path: h.Dirs[0] + "/lanyard-grant-x", Profile: "p", State: "s1",
+		Settings: map[string]string{"key": "SECRET", "id": "1"}, Refs: []string{"key"}, TimeoutMS: 5000, Debug: true}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("host got  %+v\nwant %+v", got, want)
+	}
+}
+
+func TestPluginHostErrors(t *testing.T) {
+	tests := []struct {
+		name, answer, want string
+		setting            bool
+	}{
+		{"plugin error", `{"error":"grant plugin \"x\": upstream said no"}`, `grant plugin "x": upstream said no`, false},
+		{"setting error", `{"error":"setting id: bad","setting_error":true}`, "setting id: bad", true},
+		{"not JSON", `panic: oops`, `answered "panic: oops", not JSON`, false},
+		{"empty answer", `{}`, "answered neither a token nor an error", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, _ := fakeHost(t, tt.answer)
+			_, err := h.Token(t.Context(), PluginRequest{Name: "x"})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+			var se *PluginSettingError
+			if errors.As(err, &se) != tt.setting {
+				t.Errorf("got PluginSettingError %v, want %v", !tt.setting, tt.setting)
 			}
 		})
+	}
+	h, _ := fakeHost(t, "{}")
+	h.HostPaths = h.HostPaths[:1]
+	if _, err := h.Token(t.Context(), PluginRequest{Name: "x"}); err == nil || !strings.Contains(err.Error(), "lanyard-plugin-host not found") {
+		t.Errorf("without a host: got %v", err)
 	}
 }
