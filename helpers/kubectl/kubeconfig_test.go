@@ -147,13 +147,13 @@ func TestEditKubeconfigKubectlReads(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join("testdata", "kubeconfig", c.name+".out.yaml")
 			cmd := exec.Command(kubectl, "config", "view", "--kubeconfig", path, "-o",
-				`jsonpath={.users[?(@.name=="`+c.edit.User+`")].user.exec.command} {.users[?(@.name=="`+c.edit.User+`")].user.exec.args}`)
+				`jsonpath={.users[?(@.name=="`+c.edit.User+`")].user.exec.command} {.users[?(@.name=="`+c.edit.User+`")].user.exec.args[*]}`)
 			cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("kubectl config view: %v\n%s", err, out)
 			}
-			want := c.edit.Command + ` ["` + strings.Join(c.edit.Args, `","`) + `"]`
+			want := c.edit.Command + " " + strings.Join(c.edit.Args, " ")
 			if string(out) != want {
 				t.Errorf("got %q, want %q", out, want)
 			}
