@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -220,5 +221,21 @@ func TestPluginHostErrors(t *testing.T) {
 	h.HostPaths = h.HostPaths[:1]
 	if _, err := h.Token(t.Context(), PluginRequest{Name: "x"}); err == nil || !strings.Contains(err.Error(), "lanyard-plugin-host not found") {
 		t.Errorf("without a host: got %v", err)
+	}
+}
+
+// TestHotPathLinksNoGRPC guards the split: the engine and every helper
+// import this package, and go-plugin and gRPC would add ~10 ms to each of
+// their starts. Only lanyard-plugin-host may link them.
+func TestHotPathLinksNoGRPC(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/lanyardhq/lanyard/internal/engine").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "google.golang.org/grpc") || strings.HasPrefix(dep, "github.com/hashicorp/go-plugin") ||
+			dep == "github.com/lanyardhq/lanyard/plugin" {
+			t.Errorf("internal/engine depends on %s; keep go-plugin code in internal/grant/pluginhost", dep)
+		}
 	}
 }
