@@ -347,6 +347,31 @@ func TestPluginFailuresKeepCache(t *testing.T) {
 	}
 }
 
+// TestPluginCanceled: a caller that gives up (Ctrl-C, kubectl's timeout)
+// stops the host and its plugin, and the cache stays as it was.
+func TestPluginCanceled(t *testing.T) {
+	env := newPluginEnv(t)
+	p := env.profile(t, "test", `mode = "hang"`)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := env.e.Token(ctx, p, Options{})
+	t.Logf("error after %s: %v", time.Since(start).Round(time.Millisecond), err)
+	if err == nil || !strings.Contains(err.Error(), `grant plugin "test"`) {
+		t.Fatalf("got %v, want an error naming the plugin", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %s after the caller gave up at 2s", took)
+	}
+	if n := len(env.pids(t)); n != 1 {
+		t.Fatalf("got %d starts, want 1", n)
+	}
+	env.wantStopped(t)
+	if tok, _ := env.e.Store.Token("p"); tok != nil {
+		t.Errorf("a canceled run stored %+v", tok)
+	}
+}
+
 func writeScript(t *testing.T, path, body string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {

@@ -368,7 +368,10 @@ func (h *PluginHost) runHost(ctx context.Context, req HostRequest) (*HostRespons
 	if cmd.Stderr == nil {
 		cmd.Stderr = io.Discard
 	}
-	cmd.WaitDelay = time.Second
+	// Cancelled (Ctrl-C, a stuck host): ask the host to stop its plugin
+	// first; kill it if it has not exited two seconds later.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 2 * time.Second
 	runErr := cmd.Run()
 	var resp HostResponse
 	if err := json.Unmarshal(out.Bytes(), &resp); err != nil {
