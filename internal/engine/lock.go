@@ -8,13 +8,29 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"time"
 
 	"github.com/gofrs/flock"
 )
 
-var plainName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+// plainName reports whether a profile name can name its lock file as is:
+// 1 to 64 of A-Z a-z 0-9 . _ -. A loop, not a regexp: compiling
+// `{1,64}` cost every helper process about 1 ms at start-up (make bench).
+func plainName(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !nameByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func nameByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-'
+}
 
 // lock takes the profile's exclusive file lock, waiting at most
 // LockTimeout. The kernel drops the lock if the process dies, so a crash
@@ -25,7 +41,7 @@ func (e *Engine) lock(ctx context.Context, profile string) (func(), error) {
 		return nil, fmt.Errorf("could not create lock directory: %w", err)
 	}
 	name := profile
-	if !plainName.MatchString(name) {
+	if !plainName(name) {
 		h := sha256.Sum256([]byte(profile))
 		name = hex.EncodeToString(h[:8])
 	}

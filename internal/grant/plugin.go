@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -38,7 +37,22 @@ const PluginHostName = "lanyard-plugin-host"
 // PluginHost.Timeout is zero.
 const DefaultPluginTimeout = 30 * time.Second
 
-var pluginNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// validPluginName: a letter or digit, then up to 63 of A-Z a-z 0-9 . _ -.
+// A loop, not a regexp: compiling `{0,63}` cost every helper process about
+// 1 ms at start-up, cache hits included (make bench).
+func validPluginName(name string) bool {
+	if len(name) < 1 || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || (c != '.' && c != '_' && c != '-')) {
+			return false
+		}
+	}
+	return true
+}
 
 // PluginHost finds grant plugins and runs them through lanyard-plugin-host:
 // one plugin process per call, stopped before the call returns.
@@ -80,7 +94,7 @@ type PluginFile struct {
 
 // CheckPluginName rejects plugin names that could leave the search path.
 func CheckPluginName(name string) error {
-	if !pluginNameRE.MatchString(name) {
+	if !validPluginName(name) {
 		return fmt.Errorf("plugin name %q is not valid: use letters, digits, '.', '_' and '-' (the binary is %sNAME)", name, PluginPrefix)
 	}
 	return nil
