@@ -5,7 +5,7 @@ PREFIX ?= $(shell go env GOPATH)
 BINDIR ?= $(PREFIX)/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
-CMDS := lanyard git-credential-lanyard docker-credential-lanyard kubectl-lanyard lanyard-grant-github-app lanyard-demo-provider
+CMDS := lanyard git-credential-lanyard docker-credential-lanyard kubectl-lanyard lanyard-plugin-host lanyard-grant-github-app lanyard-demo-provider
 FUZZTIME ?= 5s
 
 .PHONY: build install test fuzz bench lint demo generate install-httpie uninstall-httpie clean
