@@ -7,12 +7,15 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 CMDS := lanyard git-credential-lanyard docker-credential-lanyard kubectl-lanyard lanyard-plugin-host lanyard-grant-github-app lanyard-demo-provider
 FUZZTIME ?= 5s
+# Static binaries start faster: no dynamic loader on every helper call. macOS
+# needs cgo for the Keychain backend, so only Linux builds without it.
+BUILD_CGO ?= $(if $(filter linux,$(shell go env GOOS)),0,1)
 
 .PHONY: build install test fuzz bench lint demo generate install-httpie uninstall-httpie clean
 
 build:
 	@mkdir -p bin
-	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(CMDS))
+	CGO_ENABLED=$(BUILD_CGO) go build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(CMDS))
 
 install: build
 	@mkdir -p $(BINDIR)
