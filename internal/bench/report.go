@@ -98,9 +98,6 @@ func (t *Table) Write(w io.Writer) {
 	}
 }
 
-// ms formats a duration in milliseconds with one decimal.
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
-
 // minMed formats a sample's minimum and median.
 func minMed(s Sample) string {
 	return fmt.Sprintf("%.1f / %.1f ms", float64(s.Min())/float64(time.Millisecond), float64(s.Median())/float64(time.Millisecond))
