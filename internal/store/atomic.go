@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/99designs/keyring"
 	"github.com/mtibben/percent"
@@ -50,7 +52,34 @@ func (a *atomicFile) Set(it keyring.Item) error {
 	if err != nil {
 		return err
 	}
-	return os.Rename(filepath.Join(stage, name), filepath.Join(a.dir, name))
+	if err := os.Rename(filepath.Join(stage, name), filepath.Join(a.dir, name)); err != nil {
+		return err
+	}
+	removeStaleStages(filepath.Dir(filepath.Clean(a.dir)))
+	return nil
+}
+
+// staleStage is how old a staging directory must be before another process
+// removes it: far longer than any save takes.
+const staleStage = 10 * time.Minute
+
+// removeStaleStages deletes staging directories that processes killed in
+// the middle of a save left behind (SIGKILL skips the deferred RemoveAll;
+// the refresh kill loop in internal/engine leaves some). Their items are
+// encrypted, but they would pile up forever.
+func removeStaleStages(parent string) {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), ".lanyard-stage-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleStage {
+			_ = os.RemoveAll(filepath.Join(parent, e.Name()))
+		}
+	}
 }
 
 // fileName is the file backend's name for key.
