@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -20,6 +21,15 @@ const KubeloginModule = "github.com/int128/kubelogin@v1.36.3"
 
 // buildFlags are the flags of `make build`: what users install.
 var buildFlags = []string{"-trimpath", "-ldflags", "-s -w"}
+
+// buildEnv is the environment of `make build`: static binaries on Linux (the
+// dynamic loader costs every helper start a few milliseconds).
+func buildEnv() []string {
+	if runtime.GOOS == "linux" {
+		return []string{"CGO_ENABLED=0"}
+	}
+	return nil
+}
 
 // Built is the outcome of building the binaries a bench needs.
 type Built struct {
@@ -56,7 +66,7 @@ func (b *Built) BuildLanyard(ctx context.Context, root string, names []string) {
 		pkgs[i] = "./cmd/" + n
 	}
 	args := append(append([]string{"build"}, buildFlags...), "-o", b.Dir+string(os.PathSeparator))
-	if _, err := goCmd(ctx, root, nil, append(args, pkgs...)...); err == nil {
+	if _, err := goCmd(ctx, root, buildEnv(), append(args, pkgs...)...); err == nil {
 		for _, n := range names {
 			b.Path[n] = filepath.Join(b.Dir, n)
 		}
@@ -67,7 +77,7 @@ func (b *Built) BuildLanyard(ctx context.Context, root string, names []string) {
 			b.Missing[n] = "not built: ./cmd/" + n + " does not exist"
 			continue
 		}
-		if _, err := goCmd(ctx, root, nil, append(args, pkgs[i])...); err != nil {
+		if _, err := goCmd(ctx, root, buildEnv(), append(args, pkgs[i])...); err != nil {
 			b.Missing[n] = "not built: " + firstLine(err.Error())
 			continue
 		}
@@ -96,7 +106,7 @@ func (b *Built) BuildHello(ctx context.Context) {
 	}
 	out := filepath.Join(b.Dir, "hello")
 	args := append(append([]string{"build"}, buildFlags...), "-o", out, ".")
-	if _, err := goCmd(ctx, src, []string{"GOFLAGS=", "GOWORK=off"}, args...); err != nil {
+	if _, err := goCmd(ctx, src, append(buildEnv(), "GOFLAGS=", "GOWORK=off"), args...); err != nil {
 		b.Missing["hello"] = err.Error()
 		return
 	}
@@ -116,7 +126,7 @@ func (b *Built) BuildKubelogin(ctx context.Context, timeout time.Duration) {
 		return
 	}
 	defer os.RemoveAll(tmp)
-	env := []string{"GOFLAGS=-mod=mod", "GOWORK=off"}
+	env := append(buildEnv(), "GOFLAGS=-mod=mod", "GOWORK=off")
 	raw, err := goCmd(ctx, tmp, env, "mod", "download", "-json", KubeloginModule)
 	if err != nil {
 		b.Missing["kubelogin"] = "download failed: " + firstLine(err.Error())
