@@ -23,7 +23,10 @@ type Token = store.Token
 // Engine obtains, caches and refreshes tokens for profiles.
 type Engine struct {
 	Store *store.Store
-	HTTP  *http.Client
+	// Hot holds access tokens for the fast path without a keyring unlock;
+	// nil disables it.
+	Hot  *store.HotCache
+	HTTP *http.Client
 	// StateDir holds lock files and the discovery cache; nothing secret.
 	StateDir string
 	Now      func() time.Time
@@ -79,7 +82,7 @@ func PathsFromEnv(getenv func(string) string) Paths {
 }
 
 // New builds an engine from the environment: keyring backend from
-// LANYARD_KEYRING_BACKEND, passphrase from LANYARD_KEYRING_PASSPHRASE or the
+// LANYARD_KEYRING_BACKEND, hot cache unless LANYARD_HOT_CACHE=0, passphrase from LANYARD_KEYRING_PASSPHRASE or the
 // tty, HTTP timeout from LANYARD_HTTP_TIMEOUT (default 30s). Logs go to
 // stderr when debug is set, with tokens redacted.
 func New(getenv func(string) string, stderr io.Writer, debug bool) (*Engine, error) {
@@ -102,8 +105,13 @@ func New(getenv func(string) string, stderr io.Writer, debug bool) (*Engine, err
 	if debug {
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	hotDir := filepath.Join(paths.StateDir, "hot")
+	if rt := getenv("XDG_RUNTIME_DIR"); rt != "" {
+		hotDir = filepath.Join(rt, "lanyard", "hot")
+	}
 	return &Engine{
 		Store:       st,
+		Hot:         st.Hot(hotDir, getenv),
 		HTTP:        &http.Client{Timeout: timeout},
 		StateDir:    paths.StateDir,
 		Now:         time.Now,

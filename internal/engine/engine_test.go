@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -343,5 +344,37 @@ func TestConcurrentProcesses(t *testing.T) {
 	}
 	if n != 1 || srv.reuse.Load() != 0 || len(distinct) != 1 {
 		t.Errorf("got %d token requests, %d reuse detections, %d distinct tokens; want 1, 0, 1", n, srv.reuse.Load(), len(distinct))
+	}
+}
+
+// TestHotCacheHitNeedsNoUnlock: once a token is cached, a hit is served
+// without reading the keyring, so even a wrong passphrase (which would fail
+// any unlock) gets it; a damaged store item is still reported.
+func TestHotCacheHitNeedsNoUnlock(t *testing.T) {
+	srv := newRotatingServer(t, 3600)
+	dir := t.TempDir()
+	e := newEngine(t, dir)
+	e.Hot = e.Store.Hot(filepath.Join(dir, "hot"), func(string) string { return "" })
+	if e.Hot == nil {
+		t.Skip("keyctl not available: no hot cache")
+	}
+	p := profile(t, srv.URL, config.GrantRefreshToken)
+	first, err := e.Login(t.Context(), p, LoginOptions{RefreshToken: srv.login()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := &Engine{Store: store.NewWithKeyring(nil, "none"), Hot: e.Hot, StateDir: e.StateDir, Now: time.Now}
+	got, err := wrong.Token(t.Context(), p, Options{})
+	if err != nil || got.AccessToken != first.AccessToken {
+		t.Fatalf("hot hit: got %v, %v", got, err)
+	}
+	// Damage the store item: the entry no longer matches it, so the store
+	// is read and its error reported.
+	item := filepath.Join(dir, "keyring", "token:p")
+	if err := os.WriteFile(item, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Token(t.Context(), p, Options{}); err == nil || !strings.Contains(err.Error(), "lanyard logout p") {
+		t.Errorf("damaged store behind a hot entry: got %v, want the store's error", err)
 	}
 }

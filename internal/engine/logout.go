@@ -23,6 +23,7 @@ func (e *Engine) Invalidate(ctx context.Context, p *config.Profile, rejected str
 		return err
 	}
 	defer unlock()
+	e.Hot.Drop(p.Name)
 	t, err := e.Store.Token(p.Name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -62,6 +63,7 @@ func (e *Engine) Logout(ctx context.Context, p *config.Profile, revoke bool) err
 			}
 		}
 	}
+	e.Hot.Drop(p.Name)
 	return e.Store.DeleteToken(p.Name)
 }
 

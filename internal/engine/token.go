@@ -14,15 +14,22 @@ import (
 // Token returns a token for p that stays valid for at least
 // max(refresh_before, opt.MinTTL).
 //
-// Fast path: one keyring read, no lock, no network. Slow path: the profile
+// Fast path: the hot cache (no unlock), else one keyring read; no lock, no
+// network, no discovery, no plugin. Slow path: the profile
 // lock, a second read (another process may have refreshed meanwhile), then a
 // refresh or the grant, and one atomic save before the token is returned.
 func (e *Engine) Token(ctx context.Context, p *config.Profile, opt Options) (*Token, error) {
+	if !opt.ForceRefresh {
+		if t, ok := e.Hot.Get(p.Name); ok && e.fresh(t, p, opt.MinTTL) {
+			return t, nil
+		}
+	}
 	cached, err := e.Store.Token(p.Name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
 	if !opt.ForceRefresh && e.fresh(cached, p, opt.MinTTL) {
+		e.Hot.Put(p.Name, cached)
 		return cached, nil
 	}
 	// After a 401 the caller forces a refresh; if another process already
@@ -136,6 +143,7 @@ func (e *Engine) refresh(ctx context.Context, p *config.Profile, cached *Token) 
 		if te, ok := grant.AsTokenError(err); ok && te.Code == "invalid_grant" {
 			// The refresh token is dead at the server: keeping it would only
 			// repeat this failure.
+			e.Hot.Drop(p.Name)
 			if derr := e.Store.DeleteToken(p.Name); derr != nil {
 				e.log().Debug("could not drop dead refresh token", "err", derr)
 			}
@@ -165,12 +173,14 @@ func (e *Engine) save(p *config.Profile, t *grant.Token, prevRefresh string) (*T
 	if rec.RefreshToken == "" {
 		rec.RefreshToken = prevRefresh
 	}
+	e.Hot.Drop(p.Name)
 	if err := e.Store.SaveToken(p.Name, rec); err != nil {
 		if rec.RefreshToken != prevRefresh {
 			return nil, fmt.Errorf("the server issued a new refresh token but it could not be saved, so the login is lost; fix the keyring, then run: lanyard login %s: %w", p.Name, err)
 		}
 		return nil, err
 	}
+	e.Hot.Put(p.Name, rec)
 	e.log().Debug("token saved", "profile", p.Name, "access_token", Redact(rec.AccessToken), "expiry", rec.Expiry, "rotated", rec.RefreshToken != prevRefresh && prevRefresh != "")
 	if p.UseIDToken() && rec.IDToken == "" {
 		return nil, fmt.Errorf("profile %q has use = \"id_token\" but the token endpoint returned no id_token; add the openid scope or set use = \"access_token\"", p.Name)

@@ -69,6 +69,7 @@ type Store struct {
 	kr      keyring.Keyring
 	backend string
 	fileDir string
+	pass    func() (string, error) // the file backend's passphrase, asked at most once
 }
 
 var backends = map[string]keyring.BackendType{
@@ -108,6 +109,7 @@ func Open(opt Options) (*Store, error) {
 	s := &Store{kr: kr, backend: orAuto(opt.Backend)}
 	if opt.Backend == "file" {
 		s.fileDir = opt.FileDir
+		s.pass = pass
 		s.kr = &atomicFile{Keyring: kr, dir: opt.FileDir, cfg: cfg}
 	}
 	return s, nil

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// HotCache keeps access and ID tokens (never refresh tokens or plugin
+// state) for the engine's cache-hit path, so a hit costs no keyring unlock:
+// the file backend spends 3-6 ms in PBKDF2 on every read, more than a whole
+// helper process should take.
+//
+// Entries are files encrypted with AES-256-GCM under HMAC-SHA256(K,
+// passphrase), where K is a random key that lives only in the kernel's
+// per-user keyring (Linux keyctl), never on disk: a wrong passphrase misses
+// the hot cache and meets the store's wrong-passphrase error. Each
+// entry records the stamp (size and mtime) of the store item it was copied
+// from; when the item changes, disappears or is damaged, the entry is
+// ignored and the store is read instead. Without keyctl (other systems,
+// containers whose seccomp profile blocks it) the hot cache is off and every
+// hit reads the store. The store stays the only source of truth: losing the
+// hot cache costs one unlock, nothing else.
+type HotCache struct {
+	dir   string
+	desc  string // keyctl description of this store's cache key
+	stamp func(profile string) string
+	pass  func() (string, error)
+}
+
+// hotEntry is what an entry decrypts to.
+type hotEntry struct {
+	Stamp string `json:"stamp"`
+	Token Token  `json:"token"`
+}
+
+// Hot returns the hot cache for this store, kept in dir, or nil when it
+// cannot work here (not the file backend, no keyctl) or is turned off with
+// LANYARD_HOT_CACHE=0. A nil *HotCache is valid and always misses.
+func (s *Store) Hot(dir string, getenv func(string) string) *HotCache {
+	if s.fileDir == "" || getenv("LANYARD_HOT_CACHE") == "0" || !keyctlAvailable {
+		return nil
+	}
+	scope := sha256.Sum256([]byte(s.fileDir))
+	return &HotCache{dir: dir, desc: "lanyard:hot:" + hex.EncodeToString(scope[:8]), stamp: s.stamp, pass: s.pass}
+}
+
+// stamp identifies the current version of profile's token item in the file
+// backend; "" when it does not exist.
+func (s *Store) stamp(profile string) string {
+	fi, err := os.Stat(filepath.Join(s.fileDir, fileName(tokenKey(profile))))
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d:%d", fi.Size(), fi.ModTime().UnixNano())
+}
+
+func (h *HotCache) path(profile string) string {
+	sum := sha256.Sum256([]byte(profile))
+	return filepath.Join(h.dir, hex.EncodeToString(sum[:12]))
+}
+
+// Get returns the cached token of profile when its entry decrypts and still
+// matches the store item; the caller checks freshness.
+func (h *HotCache) Get(profile string) (*Token, bool) {
+	if h == nil {
+		return nil, false
+	}
+	data, err := os.ReadFile(h.path(profile))
+	if err != nil {
+		return nil, false
+	}
+	gcm, err := h.aead(false)
+	if err != nil || len(data) < gcm.NonceSize() {
+		return nil, false
+	}
+	plain, err := gcm.Open(nil, data[:gcm.NonceSize()], data[gcm.NonceSize():], []byte(profile))
+	if err != nil {
+		return nil, false
+	}
+	var e hotEntry
+	if json.Unmarshal(plain, &e) != nil || e.Stamp == "" || e.Stamp != h.stamp(profile) {
+		return nil, false
+	}
+	return &e.Token, true
+}
+
+// Put caches t's access and ID token for profile, bound to the store item's
+// current stamp. Best effort: failures only cost a later unlock.
+func (h *HotCache) Put(profile string, t *Token) {
+	if h == nil || t == nil || t.AccessToken == "" {
+		return
+	}
+	stamp := h.stamp(profile)
+	if stamp == "" {
+		return
+	}
+	gcm, err := h.aead(true)
+	if err != nil {
+		return
+	}
+	e := hotEntry{Stamp: stamp, Token: *t}
+	e.Token.RefreshToken, e.Token.State = "", ""
+	plain, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	nonce := make([]byte, gcm.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return
+	}
+	if err := os.MkdirAll(h.dir, 0o700); err != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(h.dir, ".tmp-")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(gcm.Seal(nonce, nonce, plain, []byte(profile)))
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), h.path(profile)) != nil {
+		os.Remove(tmp.Name())
+	}
+}
+
+// Drop removes profile's entry.
+func (h *HotCache) Drop(profile string) {
+	if h != nil {
+		os.Remove(h.path(profile))
+	}
+}
+
+// aead derives the entry cipher from the kernel-held key and the passphrase.
+func (h *HotCache) aead(create bool) (cipher.AEAD, error) {
+	k, err := keyctlKey(h.desc, create)
+	if err != nil {
+		return nil, err
+	}
+	pass, err := h.pass()
+	if err != nil {
+		return nil, err
+	}
+	mac := hmac.New(sha256.New, k)
+	mac.Write([]byte(pass))
+	block, err := aes.NewCipher(mac.Sum(nil))
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// hotKeyLifetime is how long the cache key lives in the kernel keyring;
+// after it expires entries are ignored and rewritten under a new key.
+const hotKeyLifetime = 7 * 24 * time.Hour

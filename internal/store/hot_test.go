@@ -1,0 +1,83 @@
+package store
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHotCache(t *testing.T) {
+	dir := t.TempDir()
+	s := openFile(t, filepath.Join(dir, "keyring"), "pw")
+	hot := s.Hot(filepath.Join(dir, "hot"), func(string) string { return "" })
+	if hot == nil {
+		t.Skip("keyctl not available here; the hot cache is off and every hit reads the store")
+	}
+	if _, ok := hot.Get("p"); ok {
+		t.Fatal("hit on an empty cache")
+	}
+	tok := &Token{Key: "k", AccessToken: "sentinel-access", RefreshToken: "sentinel-refresh", State: "sentinel-state", Expiry: time.Now().Add(time.Hour)}
+	hot.Put("p", tok) // no store item yet: nothing to bind to
+	if _, ok := hot.Get("p"); ok {
+		t.Fatal("an entry without a store item was served")
+	}
+	if err := s.SaveToken("p", tok); err != nil {
+		t.Fatal(err)
+	}
+	hot.Put("p", tok)
+	got, ok := hot.Get("p")
+	if !ok || got.AccessToken != "sentinel-access" || got.RefreshToken != "" || got.State != "" {
+		t.Fatalf("got %+v, %v; want the access token without refresh token or state", got, ok)
+	}
+	files, _ := os.ReadDir(filepath.Join(dir, "hot"))
+	for _, f := range files {
+		b, _ := os.ReadFile(filepath.Join(dir, "hot", f.Name()))
+		if strings.Contains(string(b), "sentinel") {
+			t.Fatalf("hot cache file %s holds a token in clear", f.Name())
+		}
+	}
+	// Another profile's entry does not decrypt as this one (AAD).
+	if err := os.Rename(hot.path("p"), hot.path("q")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveToken("q", tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := hot.Get("q"); ok {
+		t.Error("an entry moved to another profile's name was accepted")
+	}
+	hot.Put("p", tok)
+	// Any change to the store item (a refresh by a process without the
+	// hot cache, damage, logout) retires the entry.
+	time.Sleep(10 * time.Millisecond)
+	if err := s.SaveToken("p", &Token{Key: "k", AccessToken: "newer"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := hot.Get("p"); ok {
+		t.Error("entry survived a rewrite of the store item")
+	}
+	hot.Put("p", tok)
+	if err := s.DeleteToken("p"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := hot.Get("p"); ok {
+		t.Error("entry survived deletion of the store item")
+	}
+	// Off by request.
+	if s.Hot(dir, func(k string) string {
+		if k == "LANYARD_HOT_CACHE" {
+			return "0"
+		}
+		return ""
+	}) != nil {
+		t.Error("LANYARD_HOT_CACHE=0 did not turn the hot cache off")
+	}
+	var none *HotCache
+	none.Put("p", tok)
+	none.Drop("p")
+	if _, ok := none.Get("p"); ok {
+		t.Error("nil hot cache hit")
+	}
+}
