@@ -64,6 +64,7 @@ func (e *Engine) Logout(ctx context.Context, p *config.Profile, revoke bool) err
 		}
 	}
 	e.Hot.Drop(p.Name)
+	e.Hot.ClearJournal(p.Name)
 	return e.Store.DeleteToken(p.Name)
 }
 

@@ -49,6 +49,7 @@ func (e *Engine) Token(ctx context.Context, p *config.Profile, opt Options) (*To
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
+	cached = e.recoverJournal(p, cached)
 	if e.fresh(cached, p, opt.MinTTL) && (!opt.ForceRefresh || cached.AccessToken != seen) {
 		e.log().Debug("token refreshed by another process", "profile", p.Name)
 		return cached, nil
@@ -173,12 +174,20 @@ func (e *Engine) save(p *config.Profile, t *grant.Token, prevRefresh string) (*T
 	if rec.RefreshToken == "" {
 		rec.RefreshToken = prevRefresh
 	}
+	// The server may just have rotated the refresh token: journal the new
+	// state in microseconds before the keyring save, which with the file
+	// backend spends milliseconds in PBKDF2. A process killed in between
+	// leaves the journal for the next caller (recoverJournal).
+	journaled := prevRefresh != "" && rec.RefreshToken != prevRefresh && e.Hot.WriteJournal(p.Name, prevRefresh, rec)
 	e.Hot.Drop(p.Name)
 	if err := e.Store.SaveToken(p.Name, rec); err != nil {
 		if rec.RefreshToken != prevRefresh {
 			return nil, fmt.Errorf("the server issued a new refresh token but it could not be saved, so the login is lost; fix the keyring, then run: lanyard login %s: %w", p.Name, err)
 		}
 		return nil, err
+	}
+	if journaled {
+		e.Hot.ClearJournal(p.Name)
 	}
 	e.Hot.Put(p.Name, rec)
 	e.log().Debug("token saved", "profile", p.Name, "access_token", Redact(rec.AccessToken), "expiry", rec.Expiry, "rotated", rec.RefreshToken != prevRefresh && prevRefresh != "")
@@ -210,4 +219,26 @@ func describe(te *grant.TokenError) string {
 		return te.Code + ": " + te.Description
 	}
 	return te.Code
+}
+
+// recoverJournal adopts the token state a process received but was killed
+// before saving: the journal applies while the store still holds the
+// refresh token it replaced. Stale journals are removed. Called under the
+// profile lock.
+func (e *Engine) recoverJournal(p *config.Profile, cached *Token) *Token {
+	j, ok := e.Hot.ReadJournal(p.Name)
+	if !ok {
+		return cached
+	}
+	if cached == nil || cached.RefreshToken == "" || cached.RefreshToken != j.Prev || cached.Key != j.Token.Key {
+		e.Hot.ClearJournal(p.Name)
+		return cached
+	}
+	if err := e.Store.SaveToken(p.Name, &j.Token); err != nil {
+		e.log().Debug("could not adopt the journaled token", "profile", p.Name, "err", err)
+		return cached
+	}
+	e.Hot.ClearJournal(p.Name)
+	e.log().Debug("adopted the token state a killed process received but did not save", "profile", p.Name, "refresh_token", Redact(j.Token.RefreshToken))
+	return &j.Token
 }

@@ -117,18 +117,25 @@ func (h *HotCache) Put(profile string, t *Token) {
 	if _, err := rand.Read(nonce); err != nil {
 		return
 	}
+	h.writeFile(h.path(profile), gcm.Seal(nonce, nonce, plain, []byte(profile)))
+}
+
+// writeFile replaces path atomically (temp file and rename in h.dir).
+func (h *HotCache) writeFile(path string, data []byte) bool {
 	if err := os.MkdirAll(h.dir, 0o700); err != nil {
-		return
+		return false
 	}
 	tmp, err := os.CreateTemp(h.dir, ".tmp-")
 	if err != nil {
-		return
+		return false
 	}
-	_, werr := tmp.Write(gcm.Seal(nonce, nonce, plain, []byte(profile)))
+	_, werr := tmp.Write(data)
 	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), h.path(profile)) != nil {
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {
 		os.Remove(tmp.Name())
+		return false
 	}
+	return true
 }
 
 // Drop removes profile's entry.
