@@ -24,12 +24,13 @@ func (e *Engine) Token(ctx context.Context, p *config.Profile, opt Options) (*To
 			return t, nil
 		}
 	}
+	stamp := e.Hot.Stamp(p.Name) // before the read: see HotCache.Put
 	cached, err := e.Store.Token(p.Name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
 	if !opt.ForceRefresh && e.fresh(cached, p, opt.MinTTL) {
-		e.Hot.Put(p.Name, cached)
+		e.Hot.Put(p.Name, cached, stamp)
 		return cached, nil
 	}
 	// After a 401 the caller forces a refresh; if another process already
@@ -189,7 +190,7 @@ func (e *Engine) save(p *config.Profile, t *grant.Token, prevRefresh string) (*T
 	if journaled {
 		e.Hot.ClearJournal(p.Name)
 	}
-	e.Hot.Put(p.Name, rec)
+	e.Hot.Put(p.Name, rec, e.Hot.Stamp(p.Name)) // we hold the lock: the item is ours
 	e.log().Debug("token saved", "profile", p.Name, "access_token", Redact(rec.AccessToken), "expiry", rec.Expiry, "rotated", rec.RefreshToken != prevRefresh && prevRefresh != "")
 	if p.UseIDToken() && rec.IDToken == "" {
 		return nil, fmt.Errorf("profile %q has use = \"id_token\" but the token endpoint returned no id_token; add the openid scope or set use = \"access_token\"", p.Name)

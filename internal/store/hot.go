@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,7 +22,7 @@ import (
 // passphrase), where K is a random key that lives only in the kernel's
 // per-user keyring (Linux keyctl), never on disk: a wrong passphrase misses
 // the hot cache and meets the store's wrong-passphrase error. Each
-// entry records the stamp (size and mtime) of the store item it was copied
+// entry records the stamp (a hash of the bytes) of the store item it was copied
 // from; when the item changes, disappears or is damaged, the entry is
 // ignored and the store is read instead. Without keyctl (other systems,
 // containers whose seccomp profile blocks it) the hot cache is off and every
@@ -54,13 +53,16 @@ func (s *Store) Hot(dir string, getenv func(string) string) *HotCache {
 }
 
 // stamp identifies the current version of profile's token item in the file
-// backend; "" when it does not exist.
+// backend: a hash of its bytes ("" when it does not exist). Every save
+// encrypts with a fresh salt and IV, so any rewrite changes it; size and
+// mtime would not do, as file times tick only every few milliseconds.
 func (s *Store) stamp(profile string) string {
-	fi, err := os.Stat(filepath.Join(s.fileDir, fileName(tokenKey(profile))))
+	b, err := os.ReadFile(filepath.Join(s.fileDir, fileName(tokenKey(profile))))
 	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("%d:%d", fi.Size(), fi.ModTime().UnixNano())
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }
 
 func (h *HotCache) path(profile string) string {
@@ -74,54 +76,52 @@ func (h *HotCache) Get(profile string) (*Token, bool) {
 	if h == nil {
 		return nil, false
 	}
-	data, err := os.ReadFile(h.path(profile))
-	if err != nil {
-		return nil, false
-	}
-	gcm, err := h.aead(false)
-	if err != nil || len(data) < gcm.NonceSize() {
-		return nil, false
-	}
-	plain, err := gcm.Open(nil, data[:gcm.NonceSize()], data[gcm.NonceSize():], []byte(profile))
-	if err != nil {
-		return nil, false
-	}
 	var e hotEntry
-	if json.Unmarshal(plain, &e) != nil || e.Stamp == "" || e.Stamp != h.stamp(profile) {
+	if !h.open(h.path(profile), profile, &e) || e.Stamp == "" || e.Stamp != h.stamp(profile) {
 		return nil, false
 	}
 	return &e.Token, true
 }
 
-// Put caches t's access and ID token for profile, bound to the store item's
-// current stamp. Best effort: failures only cost a later unlock.
-func (h *HotCache) Put(profile string, t *Token) {
-	if h == nil || t == nil || t.AccessToken == "" {
-		return
+// Stamp returns the current stamp of profile's store item. Take it before
+// reading the store and give it to Put with what was read.
+func (h *HotCache) Stamp(profile string) string {
+	if h == nil {
+		return ""
 	}
-	stamp := h.stamp(profile)
-	if stamp == "" {
-		return
-	}
-	gcm, err := h.aead(true)
-	if err != nil {
+	return h.stamp(profile)
+}
+
+// Put caches t's access and ID token for profile, bound to stamp, the
+// store item's stamp taken before t was read from it (or right after the
+// caller wrote it, holding the profile lock). Nothing is cached if the item
+// has changed since: t might then be older than the store. Best effort:
+// failures only cost a later unlock.
+func (h *HotCache) Put(profile string, t *Token, stamp string) {
+	if h == nil || t == nil || t.AccessToken == "" || stamp == "" || stamp != h.stamp(profile) {
 		return
 	}
 	e := hotEntry{Stamp: stamp, Token: *t}
 	e.Token.RefreshToken, e.Token.State = "", ""
-	plain, err := json.Marshal(e)
+	h.seal(h.path(profile), profile, e)
+}
+
+// seal encrypts v's JSON with aad and writes it to path. No fsync: a lost
+// entry only costs a later unlock, and writes may happen on the hit path.
+func (h *HotCache) seal(path, aad string, v any) bool {
+	gcm, err := h.aead(true)
 	if err != nil {
-		return
+		return false
+	}
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return false
 	}
 	nonce := make([]byte, gcm.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
-		return
+		return false
 	}
-	h.writeFile(h.path(profile), gcm.Seal(nonce, nonce, plain, []byte(profile)))
-}
-
-// writeFile replaces path atomically (temp file and rename in h.dir).
-func (h *HotCache) writeFile(path string, data []byte) bool {
+	data := gcm.Seal(nonce, nonce, plain, []byte(aad))
 	if err := os.MkdirAll(h.dir, 0o700); err != nil {
 		return false
 	}
@@ -136,6 +136,20 @@ func (h *HotCache) writeFile(path string, data []byte) bool {
 		return false
 	}
 	return true
+}
+
+// open reads path, decrypts it with aad and decodes its JSON into v.
+func (h *HotCache) open(path, aad string, v any) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	gcm, err := h.aead(false)
+	if err != nil || len(data) < gcm.NonceSize() {
+		return false
+	}
+	plain, err := gcm.Open(nil, data[:gcm.NonceSize()], data[gcm.NonceSize():], []byte(aad))
+	return err == nil && json.Unmarshal(plain, v) == nil
 }
 
 // Drop removes profile's entry.

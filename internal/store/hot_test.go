@@ -19,14 +19,14 @@ func TestHotCache(t *testing.T) {
 		t.Fatal("hit on an empty cache")
 	}
 	tok := &Token{Key: "k", AccessToken: "sentinel-access", RefreshToken: "sentinel-refresh", State: "sentinel-state", Expiry: time.Now().Add(time.Hour)}
-	hot.Put("p", tok) // no store item yet: nothing to bind to
+	hot.Put("p", tok, hot.Stamp("p")) // no store item yet: nothing to bind to
 	if _, ok := hot.Get("p"); ok {
 		t.Fatal("an entry without a store item was served")
 	}
 	if err := s.SaveToken("p", tok); err != nil {
 		t.Fatal(err)
 	}
-	hot.Put("p", tok)
+	hot.Put("p", tok, hot.Stamp("p"))
 	got, ok := hot.Get("p")
 	if !ok || got.AccessToken != "sentinel-access" || got.RefreshToken != "" || got.State != "" {
 		t.Fatalf("got %+v, %v; want the access token without refresh token or state", got, ok)
@@ -38,6 +38,20 @@ func TestHotCache(t *testing.T) {
 			t.Fatalf("hot cache file %s holds a token in clear", f.Name())
 		}
 	}
+	// A token read before the item changed is not cached under the new stamp.
+	old := hot.Stamp("p")
+	if err := s.SaveToken("p", &Token{Key: "k", AccessToken: "newer"}); err != nil {
+		t.Fatal(err)
+	}
+	hot.Drop("p")
+	hot.Put("p", tok, old)
+	if _, ok := hot.Get("p"); ok {
+		t.Error("a token read before a rewrite was cached against the new item")
+	}
+	if err := s.SaveToken("p", tok); err != nil {
+		t.Fatal(err)
+	}
+	hot.Put("p", tok, hot.Stamp("p"))
 	// Another profile's entry does not decrypt as this one (AAD).
 	if err := os.Rename(hot.path("p"), hot.path("q")); err != nil {
 		t.Fatal(err)
@@ -48,7 +62,7 @@ func TestHotCache(t *testing.T) {
 	if _, ok := hot.Get("q"); ok {
 		t.Error("an entry moved to another profile's name was accepted")
 	}
-	hot.Put("p", tok)
+	hot.Put("p", tok, hot.Stamp("p"))
 	// Any change to the store item (a refresh by a process without the
 	// hot cache, damage, logout) retires the entry.
 	time.Sleep(10 * time.Millisecond)
@@ -58,7 +72,7 @@ func TestHotCache(t *testing.T) {
 	if _, ok := hot.Get("p"); ok {
 		t.Error("entry survived a rewrite of the store item")
 	}
-	hot.Put("p", tok)
+	hot.Put("p", tok, hot.Stamp("p"))
 	if err := s.DeleteToken("p"); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +89,7 @@ func TestHotCache(t *testing.T) {
 		t.Error("LANYARD_HOT_CACHE=0 did not turn the hot cache off")
 	}
 	var none *HotCache
-	none.Put("p", tok)
+	none.Put("p", tok, "x")
 	none.Drop("p")
 	if _, ok := none.Get("p"); ok {
 		t.Error("nil hot cache hit")

@@ -1,10 +1,6 @@
 package store
 
-import (
-	"crypto/rand"
-	"encoding/json"
-	"os"
-)
+import "os"
 
 // Journal is a token state written the moment a token endpoint answers,
 // before the slower keyring save (PBKDF2 for the file backend). A process
@@ -24,43 +20,13 @@ func (h *HotCache) journalPath(profile string) string { return h.path(profile) +
 // returns false when it could not (no hot cache): the caller then relies
 // on the store save alone.
 func (h *HotCache) WriteJournal(profile, prev string, t *Token) bool {
-	if h == nil {
-		return false
-	}
-	gcm, err := h.aead(true)
-	if err != nil {
-		return false
-	}
-	plain, err := json.Marshal(Journal{Prev: prev, Token: *t})
-	if err != nil {
-		return false
-	}
-	nonce := make([]byte, gcm.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return false
-	}
-	return h.writeFile(h.journalPath(profile), gcm.Seal(nonce, nonce, plain, []byte("journal:"+profile)))
+	return h != nil && h.seal(h.journalPath(profile), "journal:"+profile, Journal{Prev: prev, Token: *t})
 }
 
 // ReadJournal returns profile's journal, if one is left.
 func (h *HotCache) ReadJournal(profile string) (*Journal, bool) {
-	if h == nil {
-		return nil, false
-	}
-	data, err := os.ReadFile(h.journalPath(profile))
-	if err != nil {
-		return nil, false
-	}
-	gcm, err := h.aead(false)
-	if err != nil || len(data) < gcm.NonceSize() {
-		return nil, false
-	}
-	plain, err := gcm.Open(nil, data[:gcm.NonceSize()], data[gcm.NonceSize():], []byte("journal:"+profile))
-	if err != nil {
-		return nil, false
-	}
 	var j Journal
-	if json.Unmarshal(plain, &j) != nil {
+	if h == nil || !h.open(h.journalPath(profile), "journal:"+profile, &j) {
 		return nil, false
 	}
 	return &j, true
