@@ -217,6 +217,15 @@ func rerun(ctx context.Context, eng *engine.Engine, p *config.Profile, tok *engi
 	marks := newParentMarks(engine.PathsFromEnv(getenv).StateDir, p.Name+"\x00"+p.Use, os.Getppid())
 	prev := marks.read()
 	v := engine.Value(tok, p)
+	if prev.fp != "" && prev.fp != fingerprint(v) && prev.forced.After(started) {
+		// A sibling replaced the token this process was about to hand out,
+		// because the server rejected it: hand out the replacement.
+		t, err := eng.Token(ctx, p, opts)
+		if err != nil {
+			return nil, err
+		}
+		tok, v = t, engine.Value(t, p)
+	}
 	forced := prev.forced
 	switch again, refresh := prev.isRerun(fingerprint(v), started, time.Now()); {
 	case again && refresh:
