@@ -378,3 +378,65 @@ func TestHotCacheHitNeedsNoUnlock(t *testing.T) {
 		t.Errorf("damaged store behind a hot entry: got %v, want the store's error", err)
 	}
 }
+
+// TestJournalRecovery: a process that received a rotated refresh token and
+// died before its keyring save left a journal; the next caller adopts it
+// and refreshes with the new token instead of the rotated-away one (which
+// the server would treat as theft).
+func TestJournalRecovery(t *testing.T) {
+	srv := newRotatingServer(t, 3600)
+	dir := t.TempDir()
+	e := newEngine(t, dir)
+	e.Hot = e.Store.Hot(filepath.Join(dir, "hot"), func(string) string { return "" })
+	if e.Hot == nil {
+		t.Skip("keyctl not available: no journal")
+	}
+	p := profile(t, srv.URL, config.GrantRefreshToken)
+	before, err := e.Login(t.Context(), p, LoginOptions{RefreshToken: srv.login()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the killed process got from the server: rotate by hand and
+	// journal the answer without saving it.
+	srv.mu.Lock()
+	srv.used[srv.current] = true
+	srv.n++
+	srv.current = fmt.Sprintf("rt-%d", srv.n)
+	rotated := srv.current
+	srv.mu.Unlock()
+	got := *before
+	got.RefreshToken, got.AccessToken = rotated, "at-journaled"
+	if !e.Hot.WriteJournal(p.Name, before.RefreshToken, &got) {
+		t.Fatal("could not write the journal")
+	}
+	tok, err := e.Token(t.Context(), p, Options{ForceRefresh: true})
+	if err != nil {
+		t.Fatalf("after the journal: %v", err)
+	}
+	if srv.reuse.Load() != 0 {
+		t.Fatal("the rotated-away refresh token was presented")
+	}
+	// The adopted state is newer than what the caller saw, so it answers
+	// the forced refresh; the next refresh starts from it.
+	stored, _ := e.Store.Token(p.Name)
+	if tok.AccessToken != "at-journaled" || stored.RefreshToken != rotated {
+		t.Errorf("returned %q, stored %q; want the journaled at-journaled / %q", tok.AccessToken, stored.RefreshToken, rotated)
+	}
+	next, err := e.Token(t.Context(), p, Options{ForceRefresh: true})
+	if err != nil || srv.reuse.Load() != 0 || next.RefreshToken == rotated {
+		t.Fatalf("refresh after adoption: %v, reuse %d, refresh token %q", err, srv.reuse.Load(), next.RefreshToken)
+	}
+	if _, ok := e.Hot.ReadJournal(p.Name); ok {
+		t.Error("journal left behind after adoption")
+	}
+	// A stale journal (its previous token is no longer stored) is dropped.
+	if !e.Hot.WriteJournal(p.Name, "rt-old", &got) {
+		t.Fatal("could not write the journal")
+	}
+	if _, err := e.Token(t.Context(), p, Options{ForceRefresh: true}); err != nil || srv.reuse.Load() != 0 {
+		t.Fatalf("stale journal: %v, reuse %d", err, srv.reuse.Load())
+	}
+	if _, ok := e.Hot.ReadJournal(p.Name); ok {
+		t.Error("stale journal left behind")
+	}
+}

