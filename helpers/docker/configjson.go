@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/lanyardhq/lanyard/internal/atomicfile"
 	"github.com/lanyardhq/lanyard/internal/config"
 )
 
@@ -218,24 +219,7 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("could not create %s: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, ".config.json.*")
-	if err != nil {
-		return fmt.Errorf("could not write docker config: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename there is nothing left to remove
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("could not write docker config: %w", err)
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return fmt.Errorf("could not write docker config: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("could not write docker config: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, data, mode); err != nil {
 		return fmt.Errorf("could not write docker config: %w", err)
 	}
 	return nil

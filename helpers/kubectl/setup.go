@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lanyardhq/lanyard/internal/atomicfile"
 	"github.com/lanyardhq/lanyard/internal/config"
 )
 
@@ -148,27 +149,7 @@ func lockKubeconfig(path string) (func(), error) {
 // writeFileAtomic replaces path with data through a temporary file in the
 // same directory, so a crash never leaves half a kubeconfig.
 func writeFileAtomic(path string, data []byte, mode fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".kubeconfig-lanyard-*")
-	if err != nil {
-		return fmt.Errorf("could not write kubeconfig: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("could not write kubeconfig: %w", err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("could not write kubeconfig: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("could not write kubeconfig: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("could not write kubeconfig: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, data, mode); err != nil {
 		return fmt.Errorf("could not write kubeconfig: %w", err)
 	}
 	return nil

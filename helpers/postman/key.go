@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/lanyardhq/lanyard/internal/atomicfile"
 )
 
 // NewKey returns 32 random bytes, base64url without padding (43 characters).
@@ -65,24 +67,7 @@ func writeKey(path, key string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("could not create the key file's directory: %w", err)
 	}
-	f, err := os.CreateTemp(dir, ".serve-key-*")
-	if err != nil {
-		return fmt.Errorf("could not write key file: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("could not write key file: %w", err)
-	}
-	if _, err := f.WriteString(key + "\n"); err != nil {
-		f.Close()
-		return fmt.Errorf("could not write key file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("could not write key file: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, []byte(key+"\n"), 0o600); err != nil {
 		return fmt.Errorf("could not write key file: %w", err)
 	}
 	return nil
