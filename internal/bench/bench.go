@@ -209,7 +209,7 @@ func (b *bench) header(root string) {
 		fmt.Sprintf("lanyard bench %s at %s", rev, time.Now().UTC().Format("2006-01-02 15:04 MST")),
 		fmt.Sprintf("machine: %s/%s%s, %d CPUs (%s)%s, %s", runtime.GOOS, runtime.GOARCH, kernel, runtime.NumCPU(), cpu, load, runtime.Version()),
 		fmt.Sprintf("binaries: %sgo build %s (as make build); hello-world and kubelogin %s built the same way", strings.Join(append(buildEnv(), ""), " "), strings.Join(buildFlags, " "), strings.TrimPrefix(KubeloginModule, "github.com/int128/kubelogin@")),
-		"token store: lanyard = keyring backend \"file\" (encrypted; LANYARD_KEYRING_BACKEND=file, LANYARD_KEYRING_PASSPHRASE), kubelogin = --token-cache-storage=disk (plain JSON)",
+		"token store: lanyard = keyring backend \"file\" (encrypted; LANYARD_KEYRING_BACKEND=file, LANYARD_KEYRING_PASSPHRASE) with its hot cache (hits need no unlock where keyctl works), kubelogin = --token-cache-storage=disk (plain JSON)",
 	}
 }
 
