@@ -202,12 +202,6 @@ func (c *core) SetAccessTTL(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func (c *core) accessTTL() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ttl
-}
-
 // Valid reports whether token is an access token (or, for WhenFresh, an
 // id_token) issued by this server that is neither expired nor revoked. This is
 // what resource servers in end-to-end tests call.
