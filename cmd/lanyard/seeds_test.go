@@ -190,7 +190,10 @@ token_request = "json"
 	assertCached(t, env, sw, "integration", in)
 }
 
-func TestWhiplash(t *testing.T) {
+// whiplashEnv starts the Whiplash emulator and writes its profile, as the
+// README shows it.
+func whiplashEnv(t *testing.T) (*testprovider.Whiplash, *testbin.Env) {
+	t.Helper()
 	wl := start(t, testprovider.StartWhiplash)
 	env := newEnv(t)
 	env.Set("WL_SECRET", wl.ClientSecret)
@@ -205,6 +208,11 @@ client_auth = "post"
 redirect_uri = %q
 scopes = ["user_manage"]
 `, wl.AuthURL, wl.TokenURL, wl.ClientID, wl.CallbackURL))
+	return wl, env
+}
+
+func TestWhiplash(t *testing.T) {
+	wl, env := whiplashEnv(t)
 
 	login(t, env, "whiplash", wl.IssueRefreshToken()+"\n", "--refresh-token-stdin")
 	tok := mustToken(t, env, "whiplash")
@@ -224,20 +232,7 @@ scopes = ["user_manage"]
 }
 
 func TestWhiplashInvalidGrant(t *testing.T) {
-	wl := start(t, testprovider.StartWhiplash)
-	env := newEnv(t)
-	env.Set("WL_SECRET", wl.ClientSecret)
-	env.WriteConfig(t, fmt.Sprintf(`
-[profiles.whiplash]
-auth_url = %q
-token_url = %q
-grant = "authorization_code"
-client_id = %q
-client_secret = "env:WL_SECRET"
-client_auth = "post"
-redirect_uri = %q
-scopes = ["user_manage"]
-`, wl.AuthURL, wl.TokenURL, wl.ClientID, wl.CallbackURL))
+	wl, env := whiplashEnv(t)
 	rt := wl.IssueRefreshToken()
 	login(t, env, "whiplash", rt+"\n", "--refresh-token-stdin")
 	// Reusing the imported (now rotated) token revokes the whole family.
