@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 
 	"golang.org/x/term"
 )
@@ -17,7 +18,7 @@ import (
 // bareCodeRE matches what a pasted authorization code may look like: RFC
 // 6749 §A.11 allows any visible ASCII, but a code with spaces, "?", "#",
 // "&" or "=" in the middle is far more likely a mangled URL or stray text.
-var bareCodeRE = regexp.MustCompile(`^[A-Za-z0-9._~+/-]{4,}=*$`)
+var bareCodeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._~+/-]{4,}=*$`) })
 
 // ParsePasted reads what the person pasted: the full URL the browser was
 // redirected to (parameters in the query or, for the implicit grant, the
@@ -56,7 +57,7 @@ func ParsePasted(text string) (*Redirect, error) {
 		}
 		return &Redirect{Params: params, Pasted: true}, nil
 	}
-	if len(s) > 4096 || !bareCodeRE.MatchString(s) {
+	if len(s) > 4096 || !bareCodeRE().MatchString(s) {
 		return nil, fmt.Errorf("could not understand the pasted text %s: paste the full URL the browser was redirected to (it contains code=...) or just the code", shorten(s))
 	}
 	return &Redirect{Params: url.Values{"code": {s}}, BareCode: true, Pasted: true}, nil

@@ -80,7 +80,7 @@ func checkProfile(t *testing.T, p *Profile) {
 	}
 	for _, u := range []string{p.Issuer, p.TokenURL, p.AuthURL, p.DeviceAuthURL, p.RevocationURL} {
 		if u != "" {
-			if err := checkEndpoint(u); err != nil {
+			if err := CheckEndpoint(u); err != nil {
 				t.Fatalf("%s: endpoint accepted: %v", p.Name, err)
 			}
 		}

@@ -11,14 +11,18 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
 )
 
 // typeErr matches BurntSushi/toml's type mismatch errors, which carry the
-// line only in their text.
-var typeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): (.*)$`)
+// line only in their text. Compiled on first use: every helper links this
+// package, and only a broken profiles file needs it.
+var typeErr = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): (.*)$`)
+})
 
 // DefaultRefreshBefore is how long before expiry a token is refreshed when
 // the profile does not say.
@@ -121,7 +125,7 @@ func Parse(path string, data []byte) (*File, error) {
 		if errors.As(err, &pe) {
 			return nil, &Error{File: path, Line: pe.Position.Line, Msg: pe.Message + "; fix the TOML syntax"}
 		}
-		if m := typeErr.FindStringSubmatch(err.Error()); m != nil {
+		if m := typeErr().FindStringSubmatch(err.Error()); m != nil {
 			line, _ := strconv.Atoi(m[1])
 			return nil, &Error{File: path, Line: line, Key: m[2], Msg: m[3] + "; lists are written [\"a\", \"b\"], durations \"60s\", everything else as a quoted string"}
 		}
@@ -206,7 +210,7 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 		if u.v == "" {
 			continue
 		}
-		if err := checkEndpoint(u.v); err != nil {
+		if err := CheckEndpoint(u.v); err != nil {
 			return nil, fail(u.k, err.Error())
 		}
 	}
@@ -314,9 +318,9 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 	return p, nil
 }
 
-// checkEndpoint rejects relative URLs and plain http to anything but loopback:
-// tokens and secrets must not cross a network in clear.
-func checkEndpoint(raw string) error {
+// CheckEndpoint rejects relative URLs and plain http to anything but
+// loopback: tokens and secrets must not cross a network in clear.
+func CheckEndpoint(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("%q is not an absolute URL; use https://HOST/PATH", raw)

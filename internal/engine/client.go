@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/discovery"
@@ -31,6 +32,16 @@ func (e *Engine) Endpoints(ctx context.Context, p *config.Profile) (*discovery.M
 	} {
 		if o.v != "" {
 			*o.dst = o.v
+		}
+	}
+	// Discovered endpoints get the same check as written ones: a metadata
+	// document must not send the client secret or tokens over plain http.
+	for _, u := range []string{m.TokenEndpoint, m.AuthorizationEndpoint, m.DeviceAuthorizationEndpoint, m.RevocationEndpoint} {
+		if u == "" {
+			continue
+		}
+		if err := config.CheckEndpoint(u); err != nil {
+			return nil, fmt.Errorf("profile %q: endpoint from discovery of %s: %w; set the endpoint explicitly in %s:%d", p.Name, p.Issuer, err, p.File, p.Line)
 		}
 	}
 	return m, nil

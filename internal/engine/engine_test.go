@@ -440,3 +440,24 @@ func TestJournalRecovery(t *testing.T) {
 		t.Error("stale journal left behind")
 	}
 }
+
+// TestDiscoveredEndpointMustBeSafe: endpoints from a discovery document get
+// the same https-or-loopback check as written ones, so metadata cannot send
+// the client secret over plain http to another host.
+func TestDiscoveredEndpointMustBeSafe(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"issuer":"x","token_endpoint":"http://auth.example.com/token"}`)
+	}))
+	defer srv.Close()
+	e := newEngine(t, t.TempDir())
+	e.Getenv = func(string) string { return "secret" }
+	f, err := config.Parse("t.toml", []byte(fmt.Sprintf("[profiles.p]\nissuer = %q\ngrant = \"client_credentials\"\nclient_id = \"c\"\nclient_secret = \"env:S\"\n", srv.URL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Token(t.Context(), f.Profiles["p"], Options{})
+	if err == nil || !strings.Contains(err.Error(), "plain http to a non-loopback host") || !strings.Contains(err.Error(), "from discovery") {
+		t.Fatalf("got %v, want the discovered endpoint refused", err)
+	}
+}

@@ -53,6 +53,7 @@ func (e *Engine) Token(ctx context.Context, p *config.Profile, opt Options) (*To
 	cached = e.recoverJournal(p, cached)
 	if e.fresh(cached, p, opt.MinTTL) && (!opt.ForceRefresh || cached.AccessToken != seen) {
 		e.log().Debug("token refreshed by another process", "profile", p.Name)
+		e.Hot.Put(p.Name, cached, e.Hot.Stamp(p.Name)) // we hold the lock: no writer races this
 		return cached, nil
 	}
 	return e.obtain(ctx, p, cached, opt)
@@ -236,8 +237,10 @@ func (e *Engine) recoverJournal(p *config.Profile, cached *Token) *Token {
 		return cached
 	}
 	if err := e.Store.SaveToken(p.Name, &j.Token); err != nil {
-		e.log().Debug("could not adopt the journaled token", "profile", p.Name, "err", err)
-		return cached
+		// The stored refresh token is already rotated away: use the
+		// journaled state and keep the journal for the next caller.
+		e.log().Debug("could not save the journaled token; using it, keeping the journal", "profile", p.Name, "err", err)
+		return &j.Token
 	}
 	e.Hot.ClearJournal(p.Name)
 	e.log().Debug("adopted the token state a killed process received but did not save", "profile", p.Name, "refresh_token", Redact(j.Token.RefreshToken))

@@ -198,13 +198,13 @@ func deviceAuth(ctx context.Context, c *Client, r DeviceRequest) (*oauth2.Device
 		if jerr == nil && oe.Error != "" {
 			te.Code, te.Description, te.URI = oe.Error, oe.Description, oe.URI
 		} else {
-			te.Body = firstLine(string(data))
+			te.Body = bodyLine(resp.StatusCode, string(data))
 		}
 		return nil, te
 	}
 	var da oauth2.DeviceAuthResponse
 	if err := json.Unmarshal(data, &da); err != nil {
-		return nil, &TokenError{Endpoint: r.DeviceAuthURL, Status: resp.StatusCode, Body: firstLine(string(data)), Err: errors.New("device authorization response is not JSON")}
+		return nil, &TokenError{Endpoint: r.DeviceAuthURL, Status: resp.StatusCode, Body: bodyLine(resp.StatusCode, string(data)), Err: errors.New("device authorization response is not JSON")}
 	}
 	return &da, nil
 }

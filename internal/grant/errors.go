@@ -90,3 +90,20 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// bodyLine is what an error may show of a response body: its first line,
+// unless the body may carry credentials (it names a token field, or it is
+// a successful answer that starts like JSON, such as a truncated token
+// response). Those are summarised by size: errors reach stderr and logs.
+func bodyLine(status int, body string) string {
+	line := firstLine(body)
+	for _, field := range []string{"access_token", "refresh_token", "id_token", "device_code"} {
+		if strings.Contains(body, field) {
+			return fmt.Sprintf("(%d bytes, not shown: they may hold credentials)", len(body))
+		}
+	}
+	if status >= 200 && status <= 299 && strings.HasPrefix(strings.TrimSpace(body), "{") {
+		return fmt.Sprintf("(%d bytes, not shown: they may hold credentials)", len(body))
+	}
+	return line
+}

@@ -52,7 +52,7 @@ func ParseResponse(endpoint string, status int, contentType string, body []byte,
 		if jsonErr == nil && r.Error != "" {
 			te.Code, te.Description, te.URI = r.Error, r.ErrorDesc, r.ErrorURI
 		} else {
-			te.Body = firstLine(string(body))
+			te.Body = bodyLine(status, string(body))
 		}
 		return nil, te
 	}
@@ -61,7 +61,7 @@ func ParseResponse(endpoint string, status int, contentType string, body []byte,
 		if strings.HasPrefix(strings.TrimSpace(string(body)), "{") {
 			what = "is not valid JSON (" + jsonErr.Error() + ")"
 		}
-		return nil, &TokenError{Endpoint: endpoint, Status: status, Body: firstLine(string(body)), Err: fmt.Errorf("response body %s", what)}
+		return nil, &TokenError{Endpoint: endpoint, Status: status, Body: bodyLine(status, string(body)), Err: fmt.Errorf("response body %s", what)}
 	}
 	// x/oauth2 internal/token.go: a 200 carrying "error" is a failure.
 	if r.Error != "" {

@@ -62,7 +62,8 @@ func TestParseResponseErrors(t *testing.T) {
 		{"200 carrying error", 200, "application/json", `{"error":"invalid_client"}`, []string{"invalid_client"}, "invalid_client", false},
 		{"html 502", 502, "text/html", "<html><head><title>502 Bad Gateway</title></head>\n<body>nginx</body></html>", []string{"HTTP 502", `"<html><head><title>502 Bad Gateway</title></head>"`}, "", true},
 		{"html 200", 200, "text/html", "<!DOCTYPE html>\n<p>login</p>", []string{"is not JSON", `"<!DOCTYPE html>"`}, "", false},
-		{"truncated json", 200, "application/json", `{"access_token":"abc","expires_in":36`, []string{"not valid JSON"}, "", false},
+		{"truncated json", 200, "application/json", `{"access_token":"abc","expires_in":36`, []string{"not valid JSON", "not shown"}, "", false},
+		{"token in a text body", 200, "text/html", "access_token=sentinel-at&refresh_token=sentinel-rt", []string{"is not JSON", "not shown"}, "", false},
 		{"no access_token", 200, "application/json", `{"token_type":"Bearer"}`, []string{"no access_token"}, "", false},
 		{"expires_in words", 200, "application/json", `{"access_token":"a","expires_in":"an hour"}`, []string{"expires_in", "not a number of seconds"}, "", false},
 		{"scope number", 200, "application/json", `{"access_token":"a","scope":42}`, []string{"scope"}, "", false},
@@ -80,6 +81,9 @@ func TestParseResponseErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
+			}
+			if strings.Contains(err.Error(), "sentinel") || strings.Contains(err.Error(), `"abc"`) {
+				t.Errorf("error %q shows a token", err)
 			}
 			if te.Code != tt.code || te.Temporary() != tt.temporary {
 				t.Errorf("got code=%q temporary=%v, want %q %v", te.Code, te.Temporary(), tt.code, tt.temporary)

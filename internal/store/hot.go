@@ -48,8 +48,11 @@ func (s *Store) Hot(dir string, getenv func(string) string) *HotCache {
 	if s.fileDir == "" || getenv("LANYARD_HOT_CACHE") == "0" || !keyctlAvailable {
 		return nil
 	}
-	scope := sha256.Sum256([]byte(s.fileDir))
-	return &HotCache{dir: dir, desc: "lanyard:hot:" + hex.EncodeToString(scope[:8]), stamp: s.stamp, pass: s.pass}
+	sum := sha256.Sum256([]byte(s.fileDir))
+	scope := hex.EncodeToString(sum[:8])
+	// One subdirectory per store: two stores (LANYARD_KEYRING_DIR) sharing
+	// a runtime dir must not overwrite each other's entries or journals.
+	return &HotCache{dir: filepath.Join(dir, scope), desc: "lanyard:hot:" + scope, stamp: s.stamp, pass: s.pass}
 }
 
 // stamp identifies the current version of profile's token item in the file
