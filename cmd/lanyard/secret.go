@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
@@ -29,12 +31,12 @@ func (c *SecretSetCmd) Run(env *Env, cfg *config.File, eng *engine.Engine) error
 	var v string
 	var err error
 	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(env.Stderr, "%s for %s: ", c.Key, c.Profile)
+		fmt.Fprintf(env.Stderr, "%s for %s (one line; pipe multi-line secrets such as PEM keys in on stdin): ", c.Key, c.Profile)
 		b, rerr := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(env.Stderr)
 		v, err = string(b), rerr
 	} else {
-		v, err = readSecretLine(env.Stdin, c.Key)
+		v, err = readSecret(env.Stdin, c.Key)
 	}
 	if err != nil {
 		return err
@@ -62,4 +64,24 @@ func (c *SecretRmCmd) Run(env *Env, eng *engine.Engine) error {
 	}
 	fmt.Fprintf(env.Stderr, "lanyard: removed %s for %s\n", c.Key, c.Profile)
 	return nil
+}
+
+// maxSecret bounds a secret read from stdin (a PEM private key is ~3 KiB).
+const maxSecret = 64 << 10
+
+// readSecret reads all of stdin, for secrets that span lines (a GitHub
+// App's PEM key); only trailing line breaks are dropped.
+func readSecret(r io.Reader, what string) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxSecret+1))
+	if err != nil {
+		return "", fmt.Errorf("could not read the %s from stdin: %w", what, err)
+	}
+	if len(b) > maxSecret {
+		return "", fmt.Errorf("the %s on stdin is longer than %d bytes; nothing stored", what, maxSecret)
+	}
+	v := strings.TrimRight(string(b), "\r\n")
+	if strings.TrimSpace(v) == "" {
+		return "", fmt.Errorf("stdin held no %s; pipe it in, e.g. lanyard secret set PROFILE KEY < file", what)
+	}
+	return v, nil
 }
