@@ -27,7 +27,7 @@ var version = "dev"
 
 // CLI is the command tree.
 type CLI struct {
-	Debug bool `help:"Log to stderr what lanyard does (tokens and secrets redacted)." env:"LANYARD_DEBUG"`
+	Debug bool `help:"Log to stderr what lanyard does (tokens and secrets redacted); also LANYARD_DEBUG=1."`
 
 	Token    TokenCmd    `cmd:"" help:"Print a fresh token for PROFILE (for curl and scripts)."`
 	Login    LoginCmd    `cmd:"" help:"Log in to PROFILE and store its tokens."`
@@ -76,6 +76,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		fmt.Fprintf(stderr, "lanyard: %v\n", err)
 		return exitUsage
 	}
+	cli.Debug = cli.Debug || engine.DebugFromEnv(getenv)
 	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv, Debug: cli.Debug}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -389,6 +389,13 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("got exit %d, %q (network calls: %d)", code, stderr, fault.Requests()-before)
 		}
 	})
+	t.Run("LANYARD_DEBUG=on", func(t *testing.T) {
+		env.Set("LANYARD_DEBUG", "on")
+		defer env.Set("LANYARD_DEBUG", "")
+		if out, stderr, code := run(t, env, "", "version"); code != 0 || !strings.HasPrefix(out, "lanyard ") {
+			t.Errorf("version with LANYARD_DEBUG=on: exit %d, %q %q", code, out, stderr)
+		}
+	})
 	t.Run("help touches nothing", func(t *testing.T) {
 		env.Set("LANYARD_KEYRING_BACKEND", "no-such-backend")
 		defer env.Set("LANYARD_KEYRING_BACKEND", "file")

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -40,7 +39,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	h := &helper{getenv: getenv, stderr: stderr, debug: debugEnabled(getenv), interactive: isTerminal(stderr)}
+	h := &helper{getenv: getenv, stderr: stderr, debug: engine.DebugFromEnv(getenv), interactive: isTerminal(stderr)}
 	out, err := h.handle(ctx, args[0], stdin)
 	if err != nil {
 		// Protocol rule: errors go to stdout, where the client reads them.
@@ -297,12 +296,6 @@ func username(p *config.Profile) string {
 		return p.DockerUsername
 	}
 	return DefaultUsername
-}
-
-// debugEnabled reads LANYARD_DEBUG as the lanyard CLI does.
-func debugEnabled(getenv func(string) string) bool {
-	v, err := strconv.ParseBool(getenv("LANYARD_DEBUG"))
-	return err == nil && v
 }
 
 // isTerminal reports whether w is a terminal. The client owns stdin (the

@@ -56,7 +56,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	fs.SetOutput(io.Discard)
 	profile := fs.String("profile", "", "")
 	interactive := fs.Bool("interactive", false, "")
-	debug := fs.Bool("debug", envBool(getenv("LANYARD_DEBUG")), "")
+	debug := fs.Bool("debug", engine.DebugFromEnv(getenv), "")
 	// git runs "git credential-lanyard --profile P get": flags come before
 	// the verb; accept them after it too, for people typing by hand.
 	if err := fs.Parse(args); err != nil {
@@ -254,14 +254,5 @@ func hostname(host string) string {
 // ask on the terminal"); lanyard honors it too.
 func promptsDisabled(getenv func(string) string) bool {
 	v := getenv("GIT_TERMINAL_PROMPT")
-	return v != "" && !envBool(v)
-}
-
-// envBool reads a boolean the way git does: false, no, off and 0 are false.
-func envBool(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "", "0", "false", "no", "off":
-		return false
-	}
-	return true
+	return v != "" && !engine.EnvBool(v)
 }

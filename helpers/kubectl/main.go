@@ -126,7 +126,7 @@ func getToken(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.SetOutput(stderr)
 	profile := fs.String("profile", "", "lanyard profile to get the token from (required)")
 	use := fs.String("use", "", "token to hand out: access_token or id_token (default: the profile's use key)")
-	debug := fs.Bool("debug", getenv("LANYARD_DEBUG") != "", "log to stderr what happens (tokens redacted)")
+	debug := fs.Bool("debug", engine.DebugFromEnv(getenv), "log to stderr what happens (tokens redacted)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

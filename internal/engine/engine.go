@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/config"
@@ -147,4 +148,17 @@ func (e *Engine) secrets() config.SecretSource {
 		getenv = os.Getenv
 	}
 	return config.SecretSource{Keyring: e.Store.Secret, Getenv: getenv}
+}
+
+// DebugFromEnv reads LANYARD_DEBUG the same way for every binary.
+func DebugFromEnv(getenv func(string) string) bool { return EnvBool(getenv("LANYARD_DEBUG")) }
+
+// EnvBool reads a boolean environment value the way git does: unset, empty,
+// 0, false, no and off are false; anything else is true.
+func EnvBool(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "false", "no", "off":
+		return false
+	}
+	return true
 }

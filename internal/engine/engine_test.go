@@ -461,3 +461,11 @@ func TestDiscoveredEndpointMustBeSafe(t *testing.T) {
 		t.Fatalf("got %v, want the discovered endpoint refused", err)
 	}
 }
+
+func TestEnvBool(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "0": false, "false": false, "No": false, " off ": false, "1": true, "true": true, "on": true, "yes": true} {
+		if got := EnvBool(v); got != want {
+			t.Errorf("EnvBool(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
