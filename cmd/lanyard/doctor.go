@@ -59,7 +59,7 @@ func checkSecret(ctx context.Context, eng *engine.Engine, p *config.Profile) err
 	if p.ClientSecret == "" {
 		return nil
 	}
-	_, err := (config.SecretSource{Keyring: eng.Store.Secret, Getenv: eng.Getenv}).Resolve(ctx, p.Name, "client_secret", p.ClientSecret)
+	_, err := eng.ResolveSecret(ctx, p, "client_secret", p.ClientSecret)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("client_secret is not in the keyring; run: lanyard secret set %s client_secret", p.Name)
 	}

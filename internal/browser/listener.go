@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/lanyardhq/lanyard/internal/config"
 )
 
 // Redirect is the authorization server's answer, as the browser brought it
@@ -80,15 +82,7 @@ func IsLoopback(redirectURI string) bool {
 	if err != nil || u.Scheme != "http" || u.User != nil {
 		return false
 	}
-	return loopbackHost(u.Hostname())
-}
-
-func loopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return config.IsLoopback(u.Hostname())
 }
 
 // Listen starts the listener for a loopback redirectURI. Without a port, or

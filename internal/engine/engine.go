@@ -5,6 +5,7 @@
 package engine
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -140,6 +141,12 @@ func (e *Engine) log() *slog.Logger {
 
 func (e *Engine) resolver() *discovery.Resolver {
 	return &discovery.Resolver{HTTP: e.HTTP, Dir: filepath.Join(e.StateDir, "discovery"), Now: e.Now}
+}
+
+// ResolveSecret returns the secret that ref (the value of key in p) points
+// to: the keyring, env:, file: or cmd:.
+func (e *Engine) ResolveSecret(ctx context.Context, p *config.Profile, key, ref string) (string, error) {
+	return e.secrets().Resolve(ctx, p.Name, key, ref)
 }
 
 func (e *Engine) secrets() config.SecretSource {

@@ -469,3 +469,26 @@ func TestEnvBool(t *testing.T) {
 		}
 	}
 }
+
+// TestNoIDTokenAsksOnce: with use = "id_token" and a server that sends
+// none, the error names the fix and later calls do not hit the server again
+// while the access token lasts.
+func TestNoIDTokenAsksOnce(t *testing.T) {
+	srv := newRotatingServer(t, 3600)
+	e := newEngine(t, t.TempDir())
+	p := profile(t, srv.URL, config.GrantRefreshToken)
+	p.Use = "id_token"
+	_, err := e.Login(t.Context(), p, LoginOptions{RefreshToken: srv.login()})
+	if err == nil || !strings.Contains(err.Error(), "returned no id_token") {
+		t.Fatalf("login: got %v", err)
+	}
+	before := srv.requests.Load()
+	for range 3 {
+		if _, err := e.Token(t.Context(), p, Options{}); err == nil || !strings.Contains(err.Error(), "openid scope") {
+			t.Fatalf("got %v", err)
+		}
+	}
+	if n := srv.requests.Load() - before; n != 0 {
+		t.Errorf("got %d token requests, want 0", n)
+	}
+}

@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/store"
@@ -84,31 +80,8 @@ func (e *Engine) revoke(ctx context.Context, p *config.Profile, t *Token) error 
 		if tok.v == "" {
 			continue
 		}
-		form := url.Values{"token": {tok.v}, "token_type_hint": {tok.hint}}
-		if c.ClientAuth != "basic" {
-			form.Set("client_id", c.ClientID)
-			if c.ClientAuth == "post" {
-				form.Set("client_secret", c.ClientSecret)
-			}
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.RevocationEndpoint, strings.NewReader(form.Encode()))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if c.ClientAuth == "basic" {
-			req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
-		}
-		resp, err := e.HTTP.Do(req)
-		if err != nil {
-			return fmt.Errorf("profile %q: revoking %s: %w", p.Name, tok.hint, err)
-		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		resp.Body.Close()
-		// RFC 7009 §2.2: 200 whether or not the token was valid.
-		if resp.StatusCode != http.StatusOK {
-			line, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
-			return fmt.Errorf("profile %q: revocation endpoint %s answered HTTP %d revoking the %s: %q; the tokens are still stored", p.Name, m.RevocationEndpoint, resp.StatusCode, tok.hint, line)
+		if err := c.Revoke(ctx, m.RevocationEndpoint, tok.v, tok.hint); err != nil {
+			return fmt.Errorf("profile %q: %w; the tokens are still stored", p.Name, err)
 		}
 	}
 	return nil

@@ -97,6 +97,11 @@ func expiry(t *Token, p *config.Profile) time.Time {
 // stored for the same profile settings, else the grant itself.
 func (e *Engine) obtain(ctx context.Context, p *config.Profile, cached *Token, opt Options) (*Token, error) {
 	key := p.CacheKey()
+	if p.UseIDToken() && !opt.ForceRefresh && cached != nil && cached.Key == key && cached.IDToken == "" && e.now().Before(cached.Expiry) {
+		// The last answer had no id_token and its access token is still
+		// good: refreshing now would only ask again, on every call.
+		return nil, noIDToken(p)
+	}
 	if cached != nil && cached.Key == key && cached.RefreshToken != "" {
 		return e.refresh(ctx, p, cached)
 	}
@@ -194,7 +199,7 @@ func (e *Engine) save(p *config.Profile, t *grant.Token, prevRefresh string) (*T
 	e.Hot.Put(p.Name, rec, e.Hot.Stamp(p.Name)) // we hold the lock: the item is ours
 	e.log().Debug("token saved", "profile", p.Name, "access_token", Redact(rec.AccessToken), "expiry", rec.Expiry, "rotated", rec.RefreshToken != prevRefresh && prevRefresh != "")
 	if p.UseIDToken() && rec.IDToken == "" {
-		return nil, fmt.Errorf("profile %q has use = \"id_token\" but the token endpoint returned no id_token; add the openid scope or set use = \"access_token\"", p.Name)
+		return nil, noIDToken(p)
 	}
 	return rec, nil
 }
@@ -245,4 +250,8 @@ func (e *Engine) recoverJournal(p *config.Profile, cached *Token) *Token {
 	e.Hot.ClearJournal(p.Name)
 	e.log().Debug("adopted the token state a killed process received but did not save", "profile", p.Name, "refresh_token", Redact(j.Token.RefreshToken))
 	return &j.Token
+}
+
+func noIDToken(p *config.Profile) error {
+	return fmt.Errorf("profile %q has use = \"id_token\" but the token endpoint returned no id_token; add the openid scope or set use = \"access_token\" in %s:%d", p.Name, p.File, p.Line)
 }

@@ -64,18 +64,7 @@ func (c *Client) scope(scopes []string) Param {
 // Exchange posts a grant request with params (grant_type first) and returns
 // the parsed token. Client authentication and token_params are added here.
 func (c *Client) Exchange(ctx context.Context, params ...Param) (*Token, error) {
-	var body []Param
-	for _, p := range params {
-		if p.Value != "" {
-			body = append(body, p)
-		}
-	}
-	switch c.ClientAuth {
-	case "post":
-		body = append(body, Param{"client_id", c.ClientID}, Param{"client_secret", c.ClientSecret})
-	case "none":
-		body = append(body, Param{"client_id", c.ClientID})
-	}
+	body := c.withClientAuth(params)
 	for _, k := range slices.Sorted(maps.Keys(c.TokenParams)) {
 		body = append(body, Param{k, c.TokenParams[k]})
 	}
@@ -107,6 +96,25 @@ func (c *Client) Exchange(ctx context.Context, params ...Param) (*Token, error) 
 		}
 	}
 	return nil, err
+}
+
+// withClientAuth drops empty params and adds the client's id (and secret,
+// for client_auth = "post") to the body; "basic" goes in the header
+// (newRequest).
+func (c *Client) withClientAuth(params []Param) []Param {
+	var body []Param
+	for _, p := range params {
+		if p.Value != "" {
+			body = append(body, p)
+		}
+	}
+	switch c.ClientAuth {
+	case "post":
+		body = append(body, Param{"client_id", c.ClientID}, Param{"client_secret", c.ClientSecret})
+	case "none":
+		body = append(body, Param{"client_id", c.ClientID})
+	}
+	return body
 }
 
 func (c *Client) post(ctx context.Context, params []Param) (*Token, time.Duration, error) {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -161,5 +162,29 @@ func TestRetry(t *testing.T) {
 				t.Errorf("got %d calls, waited %s; want %d, %s", calls.Load(), waited, tt.wantCalls, tt.wantWait)
 			}
 		})
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	var got captured
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = capture(t, r)
+		w.WriteHeader(status)
+		io.WriteString(w, `{"error":"unsupported_token_type","hint":"refresh_token=rt"}`)
+	}))
+	defer srv.Close()
+	c := &Client{ClientID: "id", ClientSecret: "sec", ClientAuth: "post", Dialect: "form"}
+	if err := c.Revoke(t.Context(), srv.URL, "rt", "refresh_token"); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"token": "rt", "token_type_hint": "refresh_token", "client_id": "id", "client_secret": "sec"}
+	if !reflect.DeepEqual(got.params, want) || got.ctype != "application/x-www-form-urlencoded" {
+		t.Errorf("got %+v, want %v as a form", got, want)
+	}
+	status = http.StatusServiceUnavailable
+	err := c.Revoke(t.Context(), srv.URL, "rt", "refresh_token")
+	if err == nil || !strings.Contains(err.Error(), "HTTP 503") || strings.Contains(err.Error(), "refresh_token=rt") {
+		t.Errorf("got %v, want HTTP 503 without the token", err)
 	}
 }

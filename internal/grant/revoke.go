@@ -1,0 +1,34 @@
+package grant
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// Revoke asks the server to revoke token (RFC 7009) at revocationURL, with
+// the client's authentication and body dialect. hint is "refresh_token" or
+// "access_token". RFC 7009 §2.2: 200 whether or not the token was valid.
+func (c *Client) Revoke(ctx context.Context, revocationURL, token, hint string) error {
+	rc := *c
+	rc.TokenURL = revocationURL
+	req, err := rc.newRequest(ctx, rc.withClientAuth([]Param{{"token", token}, {"token_type_hint", hint}}))
+	if err != nil {
+		return err
+	}
+	httpc := c.HTTP
+	if httpc == nil {
+		httpc = http.DefaultClient
+	}
+	resp, err := httpc.Do(req)
+	if err != nil {
+		return &TokenError{Endpoint: revocationURL, Err: unwrapURLError(err)}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return &TokenError{Endpoint: revocationURL, Status: resp.StatusCode, Body: bodyLine(resp.StatusCode, string(body)), Err: fmt.Errorf("revoking the %s failed", hint)}
+	}
+	return nil
+}
