@@ -256,12 +256,12 @@ func (h *helper) config() (*config.File, error) {
 		return h.cfg, nil
 	}
 	path := config.Path(h.getenv)
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+	cfg, err := config.Load(path)
+	if errors.Is(err, os.ErrNotExist) {
 		h.logf("no profiles file at %s", path)
 		h.cfg = &config.File{Path: path, Profiles: map[string]*config.Profile{}}
 		return h.cfg, nil
 	}
-	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, err
 	}

@@ -204,15 +204,13 @@ func (h *handler) run(ctx context.Context, verb string) error {
 func (h *handler) selectProfile() (*config.Profile, error) {
 	u := h.req.URL()
 	path := config.Path(h.getenv)
-	if h.profile == "" {
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			// credential.helper = lanyard set globally before any profile
-			// exists: stay out of git's way.
-			h.log.Debug("no profiles file", "path", path)
-			return nil, nil
-		}
-	}
 	cfg, err := config.Load(path)
+	if h.profile == "" && errors.Is(err, os.ErrNotExist) {
+		// credential.helper = lanyard set globally before any profile
+		// exists: stay out of git's way.
+		h.log.Debug("no profiles file", "path", path)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,10 @@ type Error struct {
 	Line int
 	Key  string // profiles.NAME.key, or "" for file-level problems
 	Msg  string
+	Err  error // the underlying error, e.g. fs.ErrNotExist for a missing file
 }
+
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	loc := e.File
@@ -104,11 +107,12 @@ type rawFile struct {
 }
 
 // Load reads and validates the profiles file at path. A missing file is an
-// error that says how to create one.
+// error that says how to create one and wraps fs.ErrNotExist, for helpers
+// that treat "no file" as "no profiles".
 func Load(path string) (*File, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, &Error{File: path, Msg: "profiles file does not exist; create it with a [profiles.NAME] table (see README, \"Quick start\") or set LANYARD_CONFIG"}
+		return nil, &Error{File: path, Msg: "profiles file does not exist; create it with a [profiles.NAME] table (see README, \"Quick start\") or set LANYARD_CONFIG", Err: os.ErrNotExist}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("could not read profiles file: %w", err)
