@@ -339,6 +339,25 @@ func TestSetupGitKeepsHostHelpersAndSetsUseHTTPPath(t *testing.T) {
 	}
 }
 
+// newKindWorld starts the OP and a repository behind it, and writes profile
+// "p" of the given kind (client_credentials, or refresh_token with an
+// imported login) matching the repository, with lanyard as git's helper.
+func newKindWorld(t *testing.T, kind string) (*world, *testprovider.OP, *gitServer, string) {
+	t.Helper()
+	w := newWorld(t)
+	op := startOP(t)
+	srv, repo := w.opServer(op, "oauth2")
+	match := fmt.Sprintf("match = [%q]", srv.URL+"/")
+	if kind == "client_credentials" {
+		w.env.WriteConfig(t, ccProfile("p", op, match))
+	} else {
+		w.env.WriteConfig(t, rtProfile("p", op, match))
+		w.importRefreshToken(op, "p")
+	}
+	w.gitConfig("credential.helper", "lanyard")
+	return w, op, srv, repo
+}
+
 // A token revoked at the server while lanyard still thinks it fresh: git's
 // 401 makes it call erase, which drops exactly that token; git gives up on
 // that command (it never retries credentials it already used), and the next
@@ -346,17 +365,7 @@ func TestSetupGitKeepsHostHelpersAndSetsUseHTTPPath(t *testing.T) {
 func TestGitRevokedTokenRecovers(t *testing.T) {
 	for _, kind := range []string{"client_credentials", "refresh_token"} {
 		t.Run(kind, func(t *testing.T) {
-			w := newWorld(t)
-			op := startOP(t)
-			srv, repo := w.opServer(op, "oauth2")
-			match := fmt.Sprintf("match = [%q]", srv.URL+"/")
-			if kind == "client_credentials" {
-				w.env.WriteConfig(t, ccProfile("p", op, match))
-			} else {
-				w.env.WriteConfig(t, rtProfile("p", op, match))
-				w.importRefreshToken(op, "p")
-			}
-			w.gitConfig("credential.helper", "lanyard")
+			w, op, _, repo := newKindWorld(t, kind)
 			clone := filepath.Join(t.TempDir(), "clone")
 			w.must("", w.git, "clone", "-q", repo, clone)
 			before := op.TokenRequests()
@@ -386,17 +395,7 @@ func TestGitParallelFetchOnExpiredToken(t *testing.T) {
 	const n = 8
 	for _, kind := range []string{"client_credentials", "refresh_token"} {
 		t.Run(kind, func(t *testing.T) {
-			w := newWorld(t)
-			op := startOP(t)
-			srv, repo := w.opServer(op, "oauth2")
-			match := fmt.Sprintf("match = [%q]", srv.URL+"/")
-			if kind == "client_credentials" {
-				w.env.WriteConfig(t, ccProfile("p", op, match))
-			} else {
-				w.env.WriteConfig(t, rtProfile("p", op, match))
-				w.importRefreshToken(op, "p")
-			}
-			w.gitConfig("credential.helper", "lanyard")
+			w, op, srv, repo := newKindWorld(t, kind)
 			w.must("", w.git, "ls-remote", repo) // the first token, cached
 			// Eight repositories with repo as origin and nothing fetched yet
 			// (cheaper than eight clones; each fetch then downloads it all).
