@@ -5,7 +5,7 @@ PREFIX ?= $(shell go env GOPATH)
 BINDIR ?= $(PREFIX)/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
-CMDS := lanyard git-credential-lanyard docker-credential-lanyard kubectl-lanyard lanyard-plugin-host lanyard-grant-github-app lanyard-demo-provider
+CMDS := lanyard lanyard-engine git-credential-lanyard docker-credential-lanyard kubectl-lanyard lanyard-plugin-host lanyard-grant-github-app lanyard-demo-provider
 FUZZTIME ?= 5s
 # Static binaries start faster: no dynamic loader on every helper call. macOS
 # needs cgo for the Keychain backend, so only Linux builds without it.

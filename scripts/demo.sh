@@ -17,7 +17,7 @@ cleanup() {
 trap cleanup EXIT
 
 say "Building lanyard and the demo provider"
-go build -o "$demo/bin/" ./cmd/lanyard ./cmd/lanyard-demo-provider
+go build -o "$demo/bin/" ./cmd/lanyard ./cmd/lanyard-engine ./cmd/lanyard-demo-provider
 export PATH="$demo/bin:$PATH"
 
 say "Starting the providers on 127.0.0.1 (a real OpenID provider + WhenFresh, Shopware, Whiplash, Whisk emulators; access tokens live 4s)"

@@ -144,7 +144,7 @@ func Measure(ctx context.Context, opt Options, log io.Writer) (*Table, error) {
 
 	b.logf("building %s (go build %s)", strings.Join(helpers, ", "), strings.Join(buildFlags, " "))
 	bctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
-	b.built.BuildLanyard(bctx, root, helpers)
+	b.built.BuildLanyard(bctx, root, append(helpers, "lanyard-engine"))
 	cancel()
 	b.built.BuildHello(ctx)
 	if _, ok := b.built.Path[cmdHello]; !ok {

@@ -39,6 +39,8 @@ func Build(tb testing.TB, names ...string) string {
 		}
 		dir = d
 	}
+	// The thin fronts exec lanyard-engine, found next to them.
+	names = append(names, "lanyard-engine")
 	var todo []string
 	for _, n := range names {
 		if !built[n] {

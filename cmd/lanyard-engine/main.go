@@ -1,0 +1,13 @@
+// Command lanyard-engine is the whole of lanyard: the CLI (login, token,
+// setup, serve, ...), the grant engine and the keyring. Users run the thin
+// front `lanyard` (cmd/lanyard), which answers cache hits without linking
+// any of this and execs lanyard-engine, found next to itself, for the rest.
+package main
+
+import (
+	"os"
+)
+
+func main() {
+	os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
