@@ -67,4 +67,4 @@ run lanyard token shopware --format header
 run lanyard login whenfresh --refresh-token-stdin <"$demo/files/whenfresh.refresh"
 run lanyard status
 
-say "Done. Try it yourself: README, \"Quick start\" and \"Interactive login\"."
+say "Done. Try it yourself: README.md, then docs/profiles.md and docs/login.md."

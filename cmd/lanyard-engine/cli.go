@@ -14,7 +14,7 @@ import (
 	"github.com/lanyardhq/lanyard/internal/engine"
 )
 
-// Exit codes, documented in README ("Exit codes").
+// Exit codes, documented in docs/token.md ("Exit codes").
 const (
 	exitOK            = 0
 	exitError         = 1

@@ -27,7 +27,7 @@ import (
 // Version is printed by kubectl-lanyard version; main sets it from -ldflags.
 var Version = "dev"
 
-// Exit codes, as the lanyard CLI's (README, "Exit codes").
+// Exit codes, as the lanyard CLI's (docs/token.md, "Exit codes").
 const (
 	exitOK            = 0
 	exitError         = 1

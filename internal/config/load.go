@@ -112,7 +112,7 @@ type rawFile struct {
 func Load(path string) (*File, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, &Error{File: path, Msg: "profiles file does not exist; create it with a [profiles.NAME] table (see README, \"Quick start\") or set LANYARD_CONFIG", Err: os.ErrNotExist}
+		return nil, &Error{File: path, Msg: "profiles file does not exist; create it with a [profiles.NAME] table (see docs/profiles.md) or set LANYARD_CONFIG", Err: os.ErrNotExist}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("could not read profiles file: %w", err)
@@ -138,7 +138,7 @@ func Parse(path string, data []byte) (*File, error) {
 	lines := newLineIndex(data)
 	if und := md.Undecoded(); len(und) > 0 {
 		k := und[0]
-		msg := "unknown key; remove it or check its spelling (known keys are listed in README, \"Profile keys\")"
+		msg := "unknown key; remove it or check its spelling (known keys are listed in docs/profiles.md)"
 		if len(k) == 1 {
 			msg = "unknown top-level table; profiles go in [profiles.NAME] tables"
 		}

@@ -1,7 +1,7 @@
 package engine
 
 // End to end: the built lanyard binary logs in to the Whiplash and Whisk
-// emulators as a newcomer would (README "login"), then lanyard token works
+// emulators as a newcomer would (docs/login.md), then lanyard token works
 // across refreshes without any prompt.
 
 import (
@@ -106,7 +106,7 @@ redirect_uri = %q
 	if out := <-rest; !strings.Contains(out, "could not understand the pasted text") {
 		t.Fatalf("garbage paste stderr:\n%s", out)
 	}
-	// exit 3: login required (README "Exit codes").
+	// exit 3: login required (docs/token.md, "Exit codes").
 	if out, err := cliToken(t, env, "whiplash"); err == nil || err.(*exec.ExitError).ExitCode() != 3 || !strings.Contains(out, "run: lanyard login whiplash") {
 		t.Fatalf("token after failed login: %v %s", err, out)
 	}
