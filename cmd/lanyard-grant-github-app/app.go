@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanyardhq/lanyard/internal/backchannel"
 	"github.com/lanyardhq/lanyard/plugin"
 )
 
@@ -144,11 +145,8 @@ func (a *App) Token(ctx context.Context, raw map[string]string, _ string) (*plug
 	req.Header.Set("User-Agent", "lanyard-grant-github-app/"+a.Version)
 	plugin.Logger().Debug("requesting installation token", "url", endpoint, "app_id", s.appID)
 
-	client := a.HTTP
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
-	}
-	resp, err := client.Do(req)
+	// The request carries the app's JWT: follow no redirect.
+	resp, err := backchannel.NoRedirects(a.HTTP).Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -203,3 +203,23 @@ func TestOverGRPC(t *testing.T) {
 		t.Errorf("got %v, want a SettingError about installation_id", err)
 	}
 }
+
+// TestTokenFollowsNoRedirect: a 307 from api_url must not resend the app's
+// JWT to the Location.
+func TestTokenFollowsNoRedirect(t *testing.T) {
+	k := appKey(t)
+	f := startFakeGitHub(t, &k.PublicKey, "123456", "7890", "")
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, f.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirector.Close()
+	s := settingsFor(f, pemPKCS1(k))
+	s["api_url"] = redirector.URL
+	_, err := (&App{Version: "test", HTTP: &http.Client{}}).Token(t.Context(), s, "")
+	if err == nil || !strings.Contains(err.Error(), f.URL) || !strings.Contains(err.Error(), "redirect") {
+		t.Fatalf("got %v, want a redirect error naming %s", err, f.URL)
+	}
+	if n := f.Requests(); n != 0 {
+		t.Errorf("the redirect target got %d requests, want 0", n)
+	}
+}

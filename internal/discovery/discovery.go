@@ -13,10 +13,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/lanyardhq/lanyard/internal/backchannel"
+	"github.com/lanyardhq/lanyard/internal/config"
 )
 
 // Metadata is the subset of provider metadata lanyard uses.
@@ -54,7 +58,9 @@ func (r *Resolver) Get(ctx context.Context, issuer string) (*Metadata, error) {
 	if path != "" {
 		if b, err := os.ReadFile(path); err == nil {
 			var c cached
-			if json.Unmarshal(b, &c) == nil && now().Sub(c.Fetched) < TTL && c.Metadata.TokenEndpoint != "" {
+			// A cached document is checked again: one written by an older
+			// lanyard may predate the issuer and endpoint checks.
+			if json.Unmarshal(b, &c) == nil && now().Sub(c.Fetched) < TTL && c.Metadata.TokenEndpoint != "" && c.Metadata.check(issuer, path) == nil {
 				return &c.Metadata, nil
 			}
 		}
@@ -69,6 +75,9 @@ func (r *Resolver) Get(ctx context.Context, issuer string) (*Metadata, error) {
 		}
 		if m.TokenEndpoint == "" {
 			return nil, fmt.Errorf("discovery document %s has no token_endpoint; set token_url in the profile", base+wk)
+		}
+		if err := m.check(issuer, base+wk); err != nil {
+			return nil, err
 		}
 		if path != "" {
 			if b, err := json.Marshal(cached{Fetched: now(), Metadata: *m}); err == nil {
@@ -90,12 +99,14 @@ func (r *Resolver) fetch(ctx context.Context, u string) (*Metadata, error) {
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
-	httpc := r.HTTP
-	if httpc == nil {
-		httpc = http.DefaultClient
-	}
-	resp, err := httpc.Do(req)
+	// Same-origin https redirects only: a redirect elsewhere (or to http)
+	// would let another server name the endpoints the secrets go to.
+	resp, err := backchannel.SameOriginHTTPS(r.HTTP).Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return nil, ue.Err
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
@@ -112,6 +123,29 @@ func (r *Resolver) fetch(ctx context.Context, u string) (*Metadata, error) {
 		return nil, fmt.Errorf("%s: not a JSON metadata document: %q", u, line)
 	}
 	return &m, nil
+}
+
+// check applies RFC 8414 §3.3 and OpenID Connect Discovery §4.3: the
+// document's issuer must be the configured one, or the document describes
+// another server (an issuer mix-up). WhenFresh's document has no issuer at
+// all; that is accepted, since it was fetched from the issuer's own https
+// origin. Every endpoint must be https or loopback http, as written ones.
+func (m *Metadata) check(issuer, from string) error {
+	if m.Issuer != "" && strings.TrimRight(m.Issuer, "/") != strings.TrimRight(issuer, "/") {
+		return fmt.Errorf("discovery document %s names issuer %q, not the configured %q (RFC 8414 §3.3), so it was not used; set issuer to the server's real issuer, or set token_url and the other endpoints explicitly", from, m.Issuer, issuer)
+	}
+	for _, e := range []struct{ k, v string }{
+		{"token_endpoint", m.TokenEndpoint}, {"authorization_endpoint", m.AuthorizationEndpoint},
+		{"device_authorization_endpoint", m.DeviceAuthorizationEndpoint}, {"revocation_endpoint", m.RevocationEndpoint},
+	} {
+		if e.v == "" {
+			continue
+		}
+		if err := config.CheckEndpoint(e.v); err != nil {
+			return fmt.Errorf("discovery document %s: %s: %w, so the document was not used; set the endpoints explicitly in the profile", from, e.k, err)
+		}
+	}
+	return nil
 }
 
 func (r *Resolver) cachePath(issuer string) string {

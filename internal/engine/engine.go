@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanyardhq/lanyard/internal/backchannel"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/discovery"
 	"github.com/lanyardhq/lanyard/internal/store"
@@ -114,7 +115,7 @@ func New(getenv func(string) string, stderr io.Writer, debug bool) (*Engine, err
 	return &Engine{
 		Store:       st,
 		Hot:         st.Hot(hotDir, getenv),
-		HTTP:        &http.Client{Timeout: timeout},
+		HTTP:        backchannel.Client(timeout),
 		StateDir:    paths.StateDir,
 		Now:         time.Now,
 		Log:         log,

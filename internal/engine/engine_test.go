@@ -447,7 +447,7 @@ func TestJournalRecovery(t *testing.T) {
 func TestDiscoveredEndpointMustBeSafe(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"issuer":"x","token_endpoint":"http://auth.example.com/token"}`)
+		fmt.Fprintf(w, `{"issuer":"http://%s","token_endpoint":"http://auth.example.com/token"}`, r.Host)
 	}))
 	defer srv.Close()
 	e := newEngine(t, t.TempDir())
@@ -457,7 +457,7 @@ func TestDiscoveredEndpointMustBeSafe(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.Token(t.Context(), f.Profiles["p"], Options{})
-	if err == nil || !strings.Contains(err.Error(), "plain http to a non-loopback host") || !strings.Contains(err.Error(), "from discovery") {
+	if err == nil || !strings.Contains(err.Error(), "plain http to a non-loopback host") || !strings.Contains(err.Error(), "discovery") {
 		t.Fatalf("got %v, want the discovered endpoint refused", err)
 	}
 }

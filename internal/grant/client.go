@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lanyardhq/lanyard/internal/backchannel"
 )
 
 // Param is one request parameter; order is kept so bodies are deterministic.
@@ -122,11 +124,7 @@ func (c *Client) post(ctx context.Context, params []Param) (*Token, time.Duratio
 	if err != nil {
 		return nil, 0, err
 	}
-	httpc := c.HTTP
-	if httpc == nil {
-		httpc = http.DefaultClient
-	}
-	resp, err := httpc.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return nil, 0, &TokenError{Endpoint: c.TokenURL, Err: unwrapURLError(err)}
 	}
@@ -232,6 +230,10 @@ func (c *Client) logf(msg string, args ...any) {
 		c.Log.Debug(msg, args...)
 	}
 }
+
+// httpClient is c.HTTP with redirects off: token, device and revocation
+// requests carry secrets, and a 307/308 would resend them to the Location.
+func (c *Client) httpClient() *http.Client { return backchannel.NoRedirects(c.HTTP) }
 
 // unwrapURLError drops *url.Error's "Post URL:" prefix; TokenError names the endpoint.
 func unwrapURLError(err error) error {

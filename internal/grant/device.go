@@ -174,11 +174,7 @@ func deviceAuth(ctx context.Context, c *Client, r DeviceRequest) (*oauth2.Device
 	if err != nil {
 		return nil, err
 	}
-	httpc := c.HTTP
-	if httpc == nil {
-		httpc = http.DefaultClient
-	}
-	resp, err := httpc.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return nil, &TokenError{Endpoint: r.DeviceAuthURL, Err: unwrapURLError(err)}
 	}

@@ -17,11 +17,7 @@ func (c *Client) Revoke(ctx context.Context, revocationURL, token, hint string) 
 	if err != nil {
 		return err
 	}
-	httpc := c.HTTP
-	if httpc == nil {
-		httpc = http.DefaultClient
-	}
-	resp, err := httpc.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return &TokenError{Endpoint: revocationURL, Err: unwrapURLError(err)}
 	}
