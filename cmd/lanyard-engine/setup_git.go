@@ -38,7 +38,7 @@ func (c *SetupGitCmd) Run(ctx context.Context, env *Env, cfg *config.File) error
 		return err
 	}
 	if len(p.Match) == 0 {
-		return fmt.Errorf("profile %q has no match prefixes, so lanyard cannot tell which remotes it serves; add match = [\"https://git.example.com/\"] to it in %s:%d, or pin it to one host with: git config --global credential.https://HOST.helper 'lanyard --profile %s'", p.Name, p.File, p.Line, p.Name)
+		return fmt.Errorf("profile %q has no match prefixes, so lanyard cannot tell which remotes it serves; add match = [\"https://git.example.com/\"] to it in %s:%d", p.Name, p.File, p.Line)
 	}
 	gitPath, err := exec.LookPath("git")
 	if err != nil {

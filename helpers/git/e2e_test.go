@@ -331,10 +331,10 @@ func TestSetupGitKeepsHostHelpersAndSetsUseHTTPPath(t *testing.T) {
 	if err == nil || !strings.Contains(out, "not inside a git repository") {
 		t.Errorf("local setup outside a repo: err %v, output %s", err, out)
 	}
-	// A profile without match prefixes says how to pin it.
+	// A profile without match prefixes says to add them.
 	w.env.WriteConfig(t, ccProfile("bare", op, ""))
 	out, err = w.run("", "lanyard", "setup", "git", "--global", "bare")
-	if err == nil || !strings.Contains(out, "'lanyard --profile bare'") {
+	if err == nil || !strings.Contains(out, "add match = [") {
 		t.Errorf("setup without match: err %v, output %s", err, out)
 	}
 }
@@ -446,7 +446,7 @@ func TestGitTwoProfilesTwoHosts(t *testing.T) {
 	srvB, repoB := w.opServer(opB, "beta")
 	w.env.WriteConfig(t,
 		ccProfile("a", opA, fmt.Sprintf("match = [%q]\ngit_username = \"alpha\"", srvA.URL+"/"))+
-			ccProfile("b", opB, `git_username = "beta"`))
+			ccProfile("b", opB, fmt.Sprintf("match = [%q]\ngit_username = \"beta\"", srvB.URL+"/")))
 	w.gitConfig("credential.helper", "lanyard")
 	w.gitConfig("credential."+srvB.URL+".helper", "lanyard --profile b")
 
@@ -506,4 +506,42 @@ func TestGitLoginRequired(t *testing.T) {
 	}
 	w.importRefreshToken(op, "dev")
 	w.must("", w.git, "clone", "-q", repo, filepath.Join(t.TempDir(), "c2"))
+}
+
+// TestGitDotSegmentsGetNoToken: git decodes %2e%2e, so the helper sees
+// path=acme/../evil/x.git, and the acme/ prefix must not match it: a server
+// that normalises paths would serve /evil/ with acme's token.
+func TestGitDotSegmentsGetNoToken(t *testing.T) {
+	w := newWorld(t)
+	op := startOP(t)
+	var mu sync.Mutex
+	var seen []string // paths of requests that carried credentials
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if _, _, ok := r.BasicAuth(); ok {
+			mu.Lock()
+			seen = append(seen, r.URL.Path)
+			mu.Unlock()
+		}
+		rw.Header().Set("WWW-Authenticate", `Basic realm="lanyard test git"`)
+		http.Error(rw, "authentication required", http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	w.env.WriteConfig(t, ccProfile("acme", op, fmt.Sprintf("match = [%q]", srv.URL+"/acme/")))
+	w.gitConfig("credential.helper", "lanyard")
+	w.gitConfig("credential.useHttpPath", "true")
+
+	for _, path := range []string{"/acme/%2e%2e/evil/x.git", "/acme/%2E%2E/evil/x.git", "/acme/%2e/%2e%2e/evil/x.git"} {
+		out, err := w.run("", w.git, "ls-remote", srv.URL+path)
+		if err == nil {
+			t.Errorf("git ls-remote %s succeeded:\n%s", path, out)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 0 {
+		t.Errorf("the server got credentials for %v, want none", seen)
+	}
+	if n := op.TokenRequests(); n != 0 {
+		t.Errorf("token requests: got %d, want 0", n)
+	}
 }

@@ -33,13 +33,13 @@ git runs this helper; configure it with:
   lanyard setup git [--global] PROFILE
 or by hand:
   git config --global credential.helper lanyard                     (pick the profile by its match prefixes)
-  git config --global credential.https://HOST.helper 'lanyard --profile NAME'   (pin one profile to a host)
+  git config --global credential.https://HOST.helper 'lanyard --profile NAME'   (pin one profile to a host; it still needs match)
 
   get      print username, password and password_expiry_utc for the URL git names
   erase    forget the cached access token git was refused with (the refresh token stays)
   store    do nothing (lanyard keeps its own cache)
 
-  --profile NAME   use this profile instead of matching the URL
+  --profile NAME   use this profile instead of picking one by match (it answers only for URLs its match serves)
   --interactive    allow an interactive login when a terminal is available
   --debug          log to stderr what lanyard does (tokens redacted); also LANYARD_DEBUG=1
 `
@@ -225,27 +225,16 @@ func (h *handler) selectProfile() (*config.Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(p.Match) > 0 {
-		// A pinned profile with match prefixes serves only those: a
-		// helper line set for every host must not hand this token to all.
-		if !p.Matches(u) {
+	// A pinned profile serves only its match prefixes: a helper line set
+	// for every host must not hand this token to all.
+	if err := p.Serves(u); err != nil {
+		if errors.Is(err, config.ErrNotMatched) {
 			h.log.Debug("pinned profile does not match", "profile", p.Name, "url", u)
 			return nil, nil
 		}
-		return p, nil
-	}
-	if h.req.Protocol != "https" && !(h.req.Protocol == "http" && config.IsLoopback(hostname(h.req.Host))) {
-		return nil, fmt.Errorf("profile %q: refusing to send its token to %s over %q; use https, or add match = [%q] to the profile if you mean it", p.Name, h.req.Host, h.req.Protocol, u)
+		return nil, err
 	}
 	return p, nil
-}
-
-// hostname strips a port and IPv6 brackets from git's host attribute.
-func hostname(host string) string {
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
 }
 
 // promptsDisabled reports GIT_TERMINAL_PROMPT=0 (git's own switch for "never

@@ -123,10 +123,12 @@ func TestMainGolden(t *testing.T) {
 		{name: "get-empty-stdin", args: []string{"get"}, stdin: ""},
 		{name: "get-login-required", args: []string{"get"}, stdin: "protocol=https\nhost=login.example.com\n", stderrHas: `profile "nologin": not logged in; run: lanyard login nologin`},
 		{name: "get-interactive-without-tty", args: []string{"--interactive", "get"}, stdin: "protocol=https\nhost=login.example.com\n", stderrHas: "run: lanyard login nologin"},
-		{name: "get-pinned", args: []string{"--profile", "pinned", "get"}, stdin: "protocol=https\nhost=anything.example.com\n"},
-		{name: "get-pinned-flag-after-verb", args: []string{"get", "--profile=pinned"}, stdin: "protocol=https\nhost=anything.example.com\n"},
-		{name: "get-pinned-loopback-http", args: []string{"--profile", "pinned", "get"}, stdin: "protocol=http\nhost=127.0.0.1:8080\n"},
-		{name: "get-pinned-plain-http", args: []string{"--profile", "pinned", "get"}, stdin: "protocol=http\nhost=git.example.com\n", stderrHas: `refusing to send its token to git.example.com over "http"`},
+		{name: "get-dot-segments", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\npath=acme/../evil/x.git\n"},
+		{name: "get-dot-segment", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\npath=acme/./x.git\n"},
+		{name: "get-pinned-without-match", args: []string{"--profile", "pinned", "get"}, stdin: "protocol=https\nhost=anything.example.com\n", stderrHas: `add match = ["https://anything.example.com/"]`},
+		{name: "get-pinned-flag-after-verb", args: []string{"get", "--profile=acme"}, stdin: "protocol=https\nhost=git.example.com\n"},
+		{name: "get-pinned-dot-segments", args: []string{"--profile", "acme", "get"}, stdin: "protocol=https\nhost=git.example.com\npath=acme/../evil/x.git\n", stderrHas: ". or .. segments"},
+		{name: "get-pinned-plain-http", args: []string{"--profile", "pinned", "get"}, stdin: "protocol=http\nhost=git.example.com\n", stderrHas: "has no match list"},
 		{name: "get-pinned-outside-its-match", args: []string{"--profile", "acme", "get"}, stdin: "protocol=https\nhost=other.example.com\n"},
 		{name: "get-pinned-unknown-profile", args: []string{"--profile", "nope", "get"}, stdin: "protocol=https\nhost=git.example.com\n", stderrHas: `profile "nope" not found`},
 		{name: "store-is-a-no-op", args: []string{"store"}, stdin: "protocol=https\nhost=git.example.com\nusername=oauth2\npassword=tok-alpha\n"},
@@ -197,7 +199,7 @@ func TestMainErase(t *testing.T) {
 		{"other helper's password is not ours", []string{"erase"}, "protocol=https\nhost=git.example.com\nusername=bob\npassword=someone-elses\n", "alpha", "tok-alpha"},
 		{"unmatched host", []string{"erase"}, "protocol=https\nhost=unknown.example.com\nusername=oauth2\npassword=tok-alpha\n", "alpha", "tok-alpha"},
 		{"rejected token is dropped", []string{"erase"}, "protocol=https\nhost=git.example.com\nusername=oauth2\npassword=tok-alpha\nwwwauth[]=Basic realm=\"x\"\n", "alpha", ""},
-		{"pinned", []string{"--profile", "pinned", "erase"}, "protocol=https\nhost=h.example.com\npassword=tok-pinned\n", "pinned", ""},
+		{"pinned", []string{"--profile", "acme", "erase"}, "protocol=https\nhost=git.example.com\npassword=tok-acme\n", "acme", ""},
 		{"path picks the profile", []string{"erase"}, "protocol=https\nhost=git.example.com\npath=acme/x.git\npassword=tok-acme\n", "acme", ""},
 	}
 	for _, tt := range tests {
@@ -228,14 +230,6 @@ func TestInteractiveNeedsPromptsAllowed(t *testing.T) {
 	for v, want := range map[string]bool{"": false, "1": false, "true": false, "0": true, "false": true, "no": true, "off": true} {
 		if got := promptsDisabled(func(string) string { return v }); got != want {
 			t.Errorf("GIT_TERMINAL_PROMPT=%q: disabled = %v, want %v", v, got, want)
-		}
-	}
-}
-
-func TestHostname(t *testing.T) {
-	for in, want := range map[string]string{"h": "h", "h:80": "h", "127.0.0.1:8080": "127.0.0.1", "[::1]:80": "::1", "[::1]": "::1"} {
-		if got := hostname(in); got != want {
-			t.Errorf("hostname(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

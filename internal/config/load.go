@@ -297,8 +297,14 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 	}
 	for _, m := range p.Match {
 		u, err := url.Parse(m)
-		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
 			return nil, fail("match", fmt.Sprintf("%q is not a URL prefix; use e.g. https://git.example.com/ or https://registry.example.com", m))
+		case u.Scheme == "http" && !IsLoopback(u.Hostname()):
+			// The token would cross the network in clear to whoever answers.
+			return nil, fail("match", fmt.Sprintf("%q sends the token over plain http to a non-loopback host; use https://%s%s", m, u.Host, u.Path))
+		case hasDotSegments(m):
+			return nil, fail("match", fmt.Sprintf("%q has . or .. path segments; write the prefix without them", m))
 		}
 	}
 	p.RefreshBefore = DefaultRefreshBefore

@@ -66,6 +66,8 @@ func TestParseErrors(t *testing.T) {
 		{"wrong type", "[profiles.a]\ngrant = \"client_credentials\"\nscopes = \"read\"\n", 3, []string{"scopes"}},
 		{"password without username", "[profiles.a]\ngrant = \"password\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\n", 1, []string{"profiles.a.username"}},
 		{"match not a url", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\nmatch = [\"github.com\"]\n", 6, []string{"not a URL prefix"}},
+		{"match plain http", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\nmatch = [\"http://git.example.com/\"]\n", 6, []string{"plain http to a non-loopback host", "https://git.example.com/"}},
+		{"match dot segments", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\nmatch = [\"https://git.example.com/acme/../\"]\n", 6, []string{". or .. path segments"}},
 		{"top level", "[profile.a]\ngrant = \"x\"\n", 0, []string{"profile"}},
 	}
 	for _, tt := range tests {

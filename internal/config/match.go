@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 )
@@ -31,7 +33,10 @@ import (
 //
 // rawURL may omit the scheme ("registry.example.com", as docker passes
 // server addresses); https is assumed then. Userinfo, query and fragment are
-// ignored. A URL that does not parse matches nothing.
+// ignored. A URL that does not parse matches nothing, and neither does one
+// with "." or ".." path segments (git decodes %2e%2e, so
+// https://host/acme/%2e%2e/evil reaches a helper as acme/../evil, which a
+// server that normalises paths serves from /evil).
 func (f *File) Match(rawURL string) *Profile {
 	u, ok := parseMatchURL(rawURL)
 	if !ok {
@@ -51,13 +56,84 @@ func (f *File) Match(rawURL string) *Profile {
 
 // Matches reports whether one of p's match prefixes serves rawURL, by the
 // rules of [File.Match].
-func (p *Profile) Matches(rawURL string) bool {
+func (p *Profile) Matches(rawURL string) bool { return p.Serves(rawURL) == nil }
+
+// Reasons [Profile.Serves] gives for not serving a URL.
+var (
+	// ErrNotMatched: none of the profile's match prefixes covers the URL.
+	// Helpers treat it as "not mine" and let the tool ask elsewhere.
+	ErrNotMatched = errors.New("none of its match prefixes covers the URL")
+	// ErrNoMatchList: the profile has no match prefixes, so it serves no
+	// URL: a profile pinned for every host must not hand its token to all.
+	ErrNoMatchList = errors.New("the profile has no match list")
+	// ErrDotSegments: the URL's path has "." or ".." segments, which a
+	// server may resolve to a path outside every prefix.
+	ErrDotSegments = errors.New("the URL's path has . or .. segments")
+)
+
+// Serves says whether p hands its token to rawURL, by the rules of
+// [File.Match], for a tool that names the profile itself (a pinned git
+// helper, lanyard token --url): nil when it does, else an error wrapping
+// ErrNotMatched, ErrNoMatchList or ErrDotSegments that says what to change.
+func (p *Profile) Serves(rawURL string) error {
+	shown := redactURL(rawURL)
+	if len(p.Match) == 0 {
+		return fmt.Errorf("profile %q will not send its token to %s: %w; add match = [%q] (the URL prefixes it serves) to [profiles.%s] in %s:%d",
+			p.Name, shown, ErrNoMatchList, matchHint(rawURL), p.Name, p.File, p.Line)
+	}
+	if hasDotSegments(rawURL) {
+		return fmt.Errorf("profile %q will not send its token to %s: %w (a server may resolve them outside the profile's match prefixes); use the URL without them", p.Name, shown, ErrDotSegments)
+	}
+	u, ok := parseMatchURL(rawURL)
+	if ok {
+		if _, ok = p.matchScore(u); ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("profile %q will not send its token to %s: %w (%s); add a prefix to match in %s:%d if it should", p.Name, shown, ErrNotMatched, strings.Join(p.Match, ", "), p.File, p.Line)
+}
+
+// matchHint is the scheme://host/ of rawURL, as a match entry to suggest.
+func matchHint(rawURL string) string {
 	u, ok := parseMatchURL(rawURL)
 	if !ok {
-		return false
+		return "https://HOST/"
 	}
-	_, ok = p.matchScore(u)
-	return ok
+	return u.scheme + "://" + u.host + "/"
+}
+
+// redactURL drops userinfo, query and fragment from a URL for messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "the URL"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
+}
+
+// hasDotSegments reports "." or ".." path segments in rawURL, also
+// percent-encoded (%2e, once or twice: a server may decode again) or
+// separated by backslashes (which some servers treat as "/").
+func hasDotSegments(rawURL string) bool {
+	path := rawURL
+	if u, err := url.Parse(strings.TrimSpace(rawURL)); err == nil {
+		path = u.EscapedPath() + "/" + u.Path
+	}
+	path = strings.ToLower(path)
+	for range 2 {
+		path = strings.ReplaceAll(path, "%25", "%")
+	}
+	path = strings.ReplaceAll(path, "%2e", ".")
+	path = strings.ReplaceAll(path, "%2f", "/")
+	path = strings.ReplaceAll(path, "%5c", "/")
+	path = strings.ReplaceAll(path, "\\", "/")
+	for s := range strings.FieldsFuncSeq(path, func(r rune) bool { return r == '/' }) {
+		if s == "." || s == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // matchURL is a URL or prefix reduced to what matching compares.
@@ -105,7 +181,7 @@ var defaultPorts = map[string]string{"https": "443", "http": "80"}
 
 func parseMatchURL(raw string) (matchURL, bool) {
 	raw = strings.TrimSpace(raw)
-	if raw == "" {
+	if raw == "" || hasDotSegments(raw) {
 		return matchURL{}, false
 	}
 	if !strings.Contains(raw, "://") {

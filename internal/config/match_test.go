@@ -1,6 +1,10 @@
 package config
 
-import "testing"
+import (
+	"errors"
+	"strings"
+	"testing"
+)
 
 const matchProfiles = `
 [profiles.host]
@@ -110,6 +114,15 @@ func TestMatch(t *testing.T) {
 		{"registry.example.com:8443", "port"},
 		{"https://[::1]:9000/x", "v6"},
 		{"http://git.example.com", ""},
+		// dot segments, as git decodes %2e%2e: never a match
+		{"https://git.example.com/acme/../evil/x.git", ""},
+		{"https://git.example.com/acme/%2e%2e/evil/x.git", ""},
+		{"https://git.example.com/acme/%252E%252e/evil/x.git", ""},
+		{"https://git.example.com/acme/./app.git", ""},
+		{"https://git.example.com/acme/..%2fevil/x.git", ""},
+		{`https://git.example.com/acme\..\evil/x.git`, ""},
+		{"registry.example.com/../x", ""},
+		{"https://git.example.com/acme/..x/app.git", "acme"},
 		// garbage
 		{"", ""},
 		{"https://", ""},
@@ -172,5 +185,51 @@ match = ["https://git.example.com"]
 		if p := f.Match("https://git.example.com/x.git"); p == nil || p.Name != "a" {
 			t.Fatalf("got %v, want a", p)
 		}
+	}
+}
+
+// TestServes: what a tool that names the profile itself (a pinned git
+// helper, lanyard token --url) is told.
+func TestServes(t *testing.T) {
+	f, err := Parse("match.toml", []byte(matchProfiles+`
+[profiles.nomatch]
+grant = "client_credentials"
+token_url = "https://auth.example.com/token"
+client_id = "c"
+client_secret = "env:S"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		profile, url string
+		want         error // nil: served
+		msg          string
+	}{
+		{"acme", "https://git.example.com/acme/app.git", nil, ""},
+		{"acme", "https://git.example.com", nil, ""},
+		{"acme", "https://attacker.example/acme/x.git", ErrNotMatched, "match.toml:"},
+		{"acme", "http://git.example.com/acme/x.git", ErrNotMatched, ""},
+		{"acme", "https://git.example.com/acme/../evil/x.git", ErrDotSegments, "use the URL without them"},
+		{"acme", "https://user:pw@git.example.com/acme/%2e%2e/evil?token=secret", ErrDotSegments, ""},
+		{"nomatch", "https://attacker.example/x", ErrNoMatchList, `add match = ["https://attacker.example/"]`},
+		{"nomatch", "http://127.0.0.1:8080/x", ErrNoMatchList, `add match = ["http://127.0.0.1:8080/"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.profile+" "+tt.url, func(t *testing.T) {
+			err := f.Profiles[tt.profile].Serves(tt.url)
+			if !errors.Is(err, tt.want) || (tt.want != nil) != (err != nil) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if err == nil {
+				return
+			}
+			if !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("error %q does not contain %q", err, tt.msg)
+			}
+			if strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "pw@") {
+				t.Errorf("error %q shows userinfo or query", err)
+			}
+		})
 	}
 }
