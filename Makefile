@@ -11,7 +11,7 @@ FUZZTIME ?= 5s
 # needs cgo for the Keychain backend, so only Linux builds without it.
 BUILD_CGO ?= $(if $(filter linux,$(shell go env GOOS)),0,1)
 
-.PHONY: build install test fuzz bench lint demo generate install-httpie uninstall-httpie clean
+.PHONY: build install test test-go-min mod-check fuzz bench lint demo generate install-httpie uninstall-httpie clean
 
 build:
 	@mkdir -p bin
@@ -27,6 +27,16 @@ test:
 	go test -race -count=1 -timeout 12m ./...
 	$(MAKE) fuzz
 
+# The tests once more with the oldest Go that go.mod's `go` line allows
+# (GOTOOLCHAIN fetches it through the module proxy), so that line stays true.
+test-go-min:
+	v=$$(go list -m -f '{{.GoVersion}}'); case $$v in *.*.*) ;; *) v=$$v.0 ;; esac; \
+	GOTOOLCHAIN=go$$v go test -count=1 -timeout 12m ./...
+
+# go.mod and go.sum exactly as `go mod tidy` writes them.
+mod-check:
+	@go mod tidy -diff || { echo 'go.mod/go.sum are not tidy: run go mod tidy and commit the result' >&2; exit 1; }
+
 # Every fuzz target for a short time (longer: make fuzz FUZZTIME=5m).
 fuzz:
 	@bash scripts/fuzz.sh $(FUZZTIME)
@@ -34,7 +44,7 @@ fuzz:
 bench:
 	@bash scripts/bench.sh
 
-lint:
+lint: mod-check
 	gofmt -l . | tee /dev/stderr | (! read)
 	go vet ./...
 	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
