@@ -333,6 +333,9 @@ func (h *PluginHost) convert(name string, pt *PluginToken) (*Token, error) {
 	if sc := strings.Fields(pt.Extra["scope"]); len(sc) > 0 {
 		t.Scope = sc
 	}
+	if err := t.check(); err != nil {
+		return nil, fmt.Errorf("grant plugin %q: %w", name, err)
+	}
 	switch {
 	case t.Expiry.IsZero():
 		t.Expiry, t.ExpiryGuessed = now().Add(DefaultLifetime), true

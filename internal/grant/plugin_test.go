@@ -118,6 +118,10 @@ func TestPluginTokenConversion(t *testing.T) {
 		{name: "expired on arrival", in: &PluginToken{AccessToken: "at", Expiry: now.Add(-time.Second)},
 			err: `grant plugin "p" returned a token that expired at 2026-01-02T03:04:04Z`},
 		{name: "empty", in: &PluginToken{}, err: `grant plugin "p" returned no access token`},
+		{name: "newline in the token", in: &PluginToken{AccessToken: "at\nLD_PRELOAD=x", Expiry: now.Add(time.Hour)},
+			err: `grant plugin "p": access_token has a character that is not printable ASCII`},
+		{name: "newline in the id_token", in: &PluginToken{AccessToken: "at", Extra: map[string]string{"id_token": "a\rb"}},
+			err: `grant plugin "p": id_token has a character that is not printable ASCII`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -96,6 +96,9 @@ func ParseResponse(endpoint string, status int, contentType string, body []byte,
 	if err != nil {
 		return nil, &TokenError{Endpoint: endpoint, Status: status, Err: err}
 	}
+	if err := t.check(); err != nil {
+		return nil, &TokenError{Endpoint: endpoint, Status: status, Err: err}
+	}
 	return t, nil
 }
 

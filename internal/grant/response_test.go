@@ -67,6 +67,12 @@ func TestParseResponseErrors(t *testing.T) {
 		{"no access_token", 200, "application/json", `{"token_type":"Bearer"}`, []string{"no access_token"}, "", false},
 		{"expires_in words", 200, "application/json", `{"access_token":"a","expires_in":"an hour"}`, []string{"expires_in", "not a number of seconds"}, "", false},
 		{"scope number", 200, "application/json", `{"access_token":"a","scope":42}`, []string{"scope"}, "", false},
+		{"newline in access_token", 200, "application/json", `{"access_token":"sentinel\nLD_PRELOAD=/tmp/x.so","token_type":"Bearer"}`, []string{"access_token", "control character 0x0a", "neither stored nor used"}, "", false},
+		{"space in access_token", 200, "application/json", `{"access_token":"sentinel x"}`, []string{"access_token", "a space"}, "", false},
+		{"newline in token_type", 200, "application/json", `{"access_token":"sentinel","token_type":"Bearer\r\nX-Evil: 1"}`, []string{"token_type", "control character 0x0d"}, "", false},
+		{"escape in refresh_token", 200, "application/json", `{"access_token":"sentinel","refresh_token":"sentinel\u001b]0;pwned\u0007"}`, []string{"refresh_token", "control character 0x1b"}, "", false},
+		{"non-ASCII id_token", 200, "application/json", `{"access_token":"sentinel","id_token":"sentinel\u00e9"}`, []string{"id_token", "U+00E9"}, "", false},
+		{"newline in a form answer", 200, "application/x-www-form-urlencoded", "access_token=sentinel%0Ax", []string{"access_token", "0x0a"}, "", false},
 		{"429", 429, "application/json", `{"error":"slow_down"}`, []string{"HTTP 429"}, "slow_down", true},
 		{"empty 500", 500, "", "", []string{"HTTP 500"}, "", true},
 	}
