@@ -41,6 +41,8 @@ type CLI struct {
 	Serve    ServeCmd    `cmd:"" help:"Serve tokens on 127.0.0.1 for Postman and other GUI tools."`
 	Plugins  PluginsCmd  `cmd:"" help:"List grant plugins found, with version and checksum."`
 	Version  VersionCmd  `cmd:"" help:"Print the version."`
+
+	Completion CompletionCmd `cmd:"" help:"Print the shell completion script for bash, zsh or fish."`
 }
 
 // Env is what commands read and write besides their flags.
@@ -67,6 +69,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	if err != nil {
 		fmt.Fprintf(stderr, "lanyard: %v\n", err)
 		return exitError
+	}
+	if completeLine(parser, getenv) {
+		return exitOK
 	}
 	kctx, err := parser.Parse(args)
 	if exit >= 0 {

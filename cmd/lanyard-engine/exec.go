@@ -13,7 +13,7 @@ import (
 
 // ExecCmd runs a command with the token in its environment.
 type ExecCmd struct {
-	Profile string   `arg:"" help:"Profile name."`
+	Profile string   `arg:"" help:"Profile name." predictor:"profile"`
 	Command []string `arg:"" passthrough:"" help:"Command and arguments (after --)."`
 }
 

@@ -15,7 +15,7 @@ import (
 
 // LoginCmd logs in and stores the tokens.
 type LoginCmd struct {
-	Profile           string        `arg:"" help:"Profile name."`
+	Profile           string        `arg:"" help:"Profile name." predictor:"profile"`
 	RefreshTokenStdin bool          `name:"refresh-token-stdin" help:"Import a refresh token read from stdin (checked at once by refreshing with it)."`
 	PasswordStdin     bool          `name:"password-stdin" help:"Read the password grant's password from stdin."`
 	NoBrowser         bool          `name:"no-browser" help:"Print the authorize URL instead of opening a browser."`

@@ -10,7 +10,7 @@ import (
 
 // LogoutCmd forgets a profile's tokens.
 type LogoutCmd struct {
-	Profile string `arg:"" help:"Profile name."`
+	Profile string `arg:"" help:"Profile name." predictor:"profile"`
 	Revoke  bool   `help:"Revoke the tokens at the server first (RFC 7009)."`
 }
 

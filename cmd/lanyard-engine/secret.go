@@ -19,7 +19,7 @@ type SecretCmd struct {
 
 // SecretSetCmd stores a secret.
 type SecretSetCmd struct {
-	Profile string `arg:"" help:"Profile name."`
+	Profile string `arg:"" help:"Profile name." predictor:"profile"`
 	Key     string `arg:"" default:"client_secret" help:"Which secret: client_secret, or a plugin setting name."`
 }
 
@@ -53,7 +53,7 @@ func (c *SecretSetCmd) Run(env *Env, cfg *config.File, eng *engine.Engine) error
 
 // SecretRmCmd removes a secret.
 type SecretRmCmd struct {
-	Profile string `arg:"" help:"Profile name."`
+	Profile string `arg:"" help:"Profile name." predictor:"profile"`
 	Key     string `arg:"" default:"client_secret" help:"Which secret."`
 }
 

@@ -11,7 +11,7 @@ import (
 // SetupDockerCmd writes docker's credHelpers entry, which docker, crane,
 // skopeo and buildah all read.
 type SetupDockerCmd struct {
-	Profile  string `arg:"" help:"Profile name."`
+	Profile  string `arg:"" help:"Profile name." predictor:"profile"`
 	Registry string `placeholder:"HOST" help:"Registry host (HOST or HOST:PORT); default: the host of the profile's first match."`
 }
 

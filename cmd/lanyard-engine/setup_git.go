@@ -28,7 +28,7 @@ import (
 // lanyard is left alone.
 type SetupGitCmd struct {
 	Global  bool   `help:"Write to the global git config (~/.gitconfig) instead of the current repository's."`
-	Profile string `arg:"" help:"Profile name."`
+	Profile string `arg:"" help:"Profile name." predictor:"profile"`
 }
 
 // Run writes the config with the git command and prints every command it ran.

@@ -12,7 +12,7 @@ import (
 
 // StatusCmd shows cached tokens.
 type StatusCmd struct {
-	Profile string `arg:"" optional:"" help:"Only this profile."`
+	Profile string `arg:"" optional:"" help:"Only this profile." predictor:"profile"`
 	JSON    bool   `name:"json" help:"Print JSON."`
 }
 

@@ -13,7 +13,7 @@ import (
 
 // TokenCmd prints a fresh token.
 type TokenCmd struct {
-	Profile      string        `arg:"" help:"Profile name."`
+	Profile      string        `arg:"" help:"Profile name." predictor:"profile"`
 	Format       string        `enum:"raw,json,header,env" default:"raw" help:"Output: raw token, json {access_token,token_type,expires_at,profile}, header (Authorization: Bearer ...), env (LANYARD_TOKEN=...)."`
 	MinTTL       time.Duration `name:"min-ttl" help:"Refresh unless the token stays valid this long."`
 	ForceRefresh bool          `help:"Ignore the cached access token (after the API answered 401)."`
