@@ -31,26 +31,52 @@ import (
 const secretVar = "LANYARD_TEST_OP_SECRET"
 
 // gitServer serves every bare repository under its root through git
-// http-backend, for requests whose Basic credentials pass check.
+// http-backend, for requests whose credentials pass check.
 type gitServer struct {
 	URL string // http://127.0.0.1:PORT
 	// Rejected counts requests that carried credentials and got 401.
 	Rejected atomic.Int64
-	// Users records the usernames of accepted requests.
+	// Users records the usernames of accepted requests ("Bearer" for
+	// requests authenticated with a Bearer token).
 	mu    sync.Mutex
 	users map[string]int
 }
 
+// startGitServer serves root to requests with Basic credentials that pass
+// check, and challenges with WWW-Authenticate: Basic.
 func startGitServer(t *testing.T, gitBin, root string, check func(user, pass string) bool) *gitServer {
+	t.Helper()
+	return startSchemeGitServer(t, gitBin, root, "Basic", func(r *http.Request) (string, bool, bool) {
+		user, pass, ok := r.BasicAuth()
+		return user, ok, ok && check(user, pass)
+	})
+}
+
+// startBearerGitServer serves root only to requests with a Bearer token
+// that passes check (no Basic at all), and challenges with
+// WWW-Authenticate: Bearer, as servers that take OAuth tokens only as
+// Bearer do.
+func startBearerGitServer(t *testing.T, gitBin, root string, check func(token string) bool) *gitServer {
+	t.Helper()
+	return startSchemeGitServer(t, gitBin, root, "Bearer", func(r *http.Request) (string, bool, bool) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		return "Bearer", r.Header.Get("Authorization") != "", ok && check(tok)
+	})
+}
+
+// startSchemeGitServer serves root through git http-backend to requests
+// auth accepts; auth returns the user, whether credentials were sent, and
+// whether they pass.
+func startSchemeGitServer(t *testing.T, gitBin, root, scheme string, auth func(*http.Request) (user string, sent, ok bool)) *gitServer {
 	t.Helper()
 	s := &gitServer{users: map[string]int{}}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pass, ok := r.BasicAuth()
-		if !ok || !check(user, pass) {
-			if ok {
+		user, sent, ok := auth(r)
+		if !ok {
+			if sent {
 				s.Rejected.Add(1)
 			}
-			w.Header().Set("WWW-Authenticate", `Basic realm="lanyard test git"`)
+			w.Header().Set("WWW-Authenticate", scheme+` realm="lanyard test git"`)
 			http.Error(w, "authentication required", http.StatusUnauthorized)
 			return
 		}

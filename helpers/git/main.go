@@ -35,7 +35,9 @@ or by hand:
   git config --global credential.helper lanyard                     (pick the profile by its match prefixes)
   git config --global credential.https://HOST.helper 'lanyard --profile NAME'   (pin one profile to a host; it still needs match)
 
-  get      print username, password and password_expiry_utc for the URL git names
+  get      print the token for the URL git names: username and password, or
+           with git 2.46+ and git_auth, authtype=Bearer and credential
+  capability  list the capabilities lanyard understands (authtype, state)
   erase    forget the cached access token git was refused with (the refresh token stays)
   store    do nothing (lanyard keeps its own cache)
 
@@ -74,6 +76,16 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	log := slog.New(slog.DiscardHandler)
 	if *debug {
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if verb == "capability" {
+		// git-credential(1), "CAPABILITY INPUT/OUTPUT FORMAT": no request
+		// to read.
+		_, err := io.WriteString(stdout, Capabilities)
+		if err != nil {
+			fmt.Fprintf(stderr, "lanyard: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	// Read the whole request before anything else: git writes it all, then
 	// waits for the answer.
@@ -166,10 +178,7 @@ func (h *handler) run(ctx context.Context, verb string) error {
 	// the terminal instead, when one is allowed).
 	eng.Stdin = strings.NewReader("")
 	if verb == "erase" {
-		// Only the token git was refused with: a newer one another git
-		// process fetched meanwhile stays.
-		h.log.Debug("erase", "profile", p.Name, "url", h.req.URL())
-		return eng.Invalidate(ctx, p, h.req.Password)
+		return h.erase(ctx, eng, p)
 	}
 
 	opt := engine.Options{}
@@ -186,17 +195,38 @@ func (h *handler) run(ctx context.Context, verb string) error {
 	if err != nil {
 		return err
 	}
-	user := p.GitUsername
-	if user == "" {
-		user = DefaultUsername
-	}
-	out, err := Response{Username: user, Password: engine.Value(tok, p), Expiry: engine.Expiry(tok, p)}.Format()
+	a := Answer(h.req, p.Name, p.GitUsername, p.GitAuth, engine.Value(tok, p), engine.Expiry(tok, p))
+	out, err := a.Format()
 	if err != nil {
 		return fmt.Errorf("profile %q: %w", p.Name, err)
 	}
-	h.log.Debug("get", "profile", p.Name, "url", h.req.URL(), "token", engine.Redact(engine.Value(tok, p)), "expiry", engine.Expiry(tok, p))
+	h.log.Debug("get", "profile", p.Name, "url", h.req.URL(), "bearer", a.Bearer != "", "token", engine.Redact(engine.Value(tok, p)), "expiry", engine.Expiry(tok, p))
 	_, err = h.stdout.Write(out)
 	return err
+}
+
+// erase drops the token git was refused with, only when it is lanyard's
+// own (see Request.Erase) and still the cached one: a newer token another
+// git process fetched meanwhile stays, and so does the refresh token.
+func (h *handler) erase(ctx context.Context, eng *engine.Engine, p *config.Profile) error {
+	e := h.req.Erase()
+	if e.Secret == "" || (e.Ours && e.Profile != p.Name) {
+		h.log.Debug("erase: not a credential of this profile", "profile", p.Name, "state", e.Profile)
+		return nil
+	}
+	ours := e.Ours
+	if !ours {
+		cached, err := eng.Cached(p)
+		ours = err == nil && cached != nil && engine.Value(cached, p) == e.Secret
+	}
+	h.log.Debug("erase", "profile", p.Name, "url", h.req.URL(), "ours", ours, "bearer", e.Bearer)
+	if err := eng.Invalidate(ctx, p, e.Secret); err != nil {
+		return err
+	}
+	if hint := RefusedHint(e, h.req); ours && hint != "" {
+		fmt.Fprintf(h.stderr, "lanyard: profile %q (%s:%d): %s\n", p.Name, p.File, p.Line, hint)
+	}
+	return nil
 }
 
 // selectProfile returns the profile that serves the request, or nil (and

@@ -51,6 +51,22 @@ client_secret = "env:UNUSED"
 use = "id_token"
 match = ["https://id.example.com"]
 
+[profiles.bearer]
+grant = "client_credentials"
+token_url = "https://auth.example.com/token"
+client_id = "c"
+client_secret = "env:UNUSED"
+match = ["https://bearer.example.com/"]
+git_auth = "bearer"
+
+[profiles.basic]
+grant = "client_credentials"
+token_url = "https://auth.example.com/token"
+client_id = "c"
+client_secret = "env:UNUSED"
+match = ["https://basic.example.com/"]
+git_auth = "basic"
+
 [profiles.nologin]
 grant = "refresh_token"
 token_url = "https://auth.example.com/token"
@@ -79,6 +95,8 @@ func unitEnv(t *testing.T) (*testbin.Env, *engine.Engine, *config.File) {
 		"acme":   {AccessToken: "tok-acme"},
 		"pinned": {AccessToken: "tok-pinned"},
 		"idtok":  {AccessToken: "tok-idtok", IDToken: "id-idtok"},
+		"bearer": {AccessToken: "tok-bearer"},
+		"basic":  {AccessToken: "tok-basic"},
 	} {
 		tok.Key, tok.Expiry, tok.Obtained = cfg.Profiles[name].CacheKey(), farFuture, time.Now()
 		if err := eng.Store.SaveToken(name, tok); err != nil {
@@ -113,6 +131,13 @@ func TestMainGolden(t *testing.T) {
 		{name: "get-path-other-repo", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\npath=acmeinc/app.git\n"},
 		{name: "get-default-port", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com:443\n"},
 		{name: "get-unknown-keys", args: []string{"get"}, stdin: "capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=git.example.com\nwwwauth[]=Basic realm=\"git\"\nauthtype=Basic\npassword_expiry_utc=12\noauth_refresh_token=old\nephemeral=1\nstate[]=x:y\nfuture=1\njunk line\n"},
+		{name: "get-git-2.47-auto-bearer-only-server", args: []string{"get"}, stdin: "capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=git.example.com\nwwwauth[]=Bearer realm=\"git\"\n"},
+		{name: "get-git-2.47-auto-basic-server", args: []string{"get"}, stdin: "capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=git.example.com\nwwwauth[]=Basic realm=\"git\"\nwwwauth[]=Bearer realm=\"git\"\n"},
+		{name: "get-git-2.47-bearer", args: []string{"get"}, stdin: "capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=bearer.example.com\nwwwauth[]=Basic realm=\"git\"\n"},
+		{name: "get-git-2.47-basic", args: []string{"get"}, stdin: "capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=basic.example.com\nwwwauth[]=Bearer realm=\"git\"\n"},
+		{name: "get-git-2.39-bearer", args: []string{"get"}, stdin: "protocol=https\nhost=bearer.example.com\n"},
+		{name: "get-git-2.41-bearer-only-server", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\nwwwauth[]=Bearer realm=\"git\"\n"},
+		{name: "capability", args: []string{"capability"}, stdin: ""},
 		{name: "get-url-attribute", args: []string{"get"}, stdin: "url=https://git.example.com/acme/app.git\n"},
 		{name: "get-huge-value", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\nwwwauth[]=Basic realm=\"" + huge + "\"\n"},
 		{name: "get-too-large", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\nwwwauth[]=" + strings.Repeat("h", MaxRequest) + "\n", stderrHas: "larger than 8 MiB"},
@@ -195,19 +220,27 @@ func TestMainErase(t *testing.T) {
 		stdin     string
 		profile   string
 		wantToken string // access token left in the store
+		stderrHas string // "" means stderr must be empty
 	}{
-		{"other helper's password is not ours", []string{"erase"}, "protocol=https\nhost=git.example.com\nusername=bob\npassword=someone-elses\n", "alpha", "tok-alpha"},
-		{"unmatched host", []string{"erase"}, "protocol=https\nhost=unknown.example.com\nusername=oauth2\npassword=tok-alpha\n", "alpha", "tok-alpha"},
-		{"rejected token is dropped", []string{"erase"}, "protocol=https\nhost=git.example.com\nusername=oauth2\npassword=tok-alpha\nwwwauth[]=Basic realm=\"x\"\n", "alpha", ""},
-		{"pinned", []string{"--profile", "acme", "erase"}, "protocol=https\nhost=git.example.com\npassword=tok-acme\n", "acme", ""},
-		{"path picks the profile", []string{"erase"}, "protocol=https\nhost=git.example.com\npath=acme/x.git\npassword=tok-acme\n", "acme", ""},
+		{"other helper's password is not ours", []string{"erase"}, "protocol=https\nhost=git.example.com\nusername=bob\npassword=someone-elses\n", "alpha", "tok-alpha", ""},
+		{"unmatched host", []string{"erase"}, "protocol=https\nhost=unknown.example.com\nusername=oauth2\npassword=tok-alpha\n", "alpha", "tok-alpha", ""},
+		{"rejected token is dropped", []string{"erase"}, "protocol=https\nhost=git.example.com\nusername=oauth2\npassword=tok-alpha\nwwwauth[]=Basic realm=\"x\"\n", "alpha", "", ""},
+		{"pinned", []string{"--profile", "acme", "erase"}, "protocol=https\nhost=git.example.com\npassword=tok-acme\n", "acme", "", "the server refused the token (the next git command gets a new one)"},
+		{"path picks the profile", []string{"erase"}, "protocol=https\nhost=git.example.com\npath=acme/x.git\npassword=tok-acme\n", "acme", "", "the server refused the token (the next git command gets a new one)"},
+		{"refused Bearer credential is dropped", []string{"erase"}, "capability[]=authtype\ncapability[]=state\nauthtype=Bearer\ncredential=tok-bearer\nprotocol=https\nhost=bearer.example.com\nstate[]=lanyard:profile=bearer\nwwwauth[]=Bearer error=\"invalid_token\"\n", "bearer", "", ""},
+		{"Bearer refused where Basic is asked names git_auth", []string{"erase"}, "capability[]=authtype\ncapability[]=state\nauthtype=Bearer\ncredential=tok-bearer\nprotocol=https\nhost=bearer.example.com\nstate[]=lanyard:profile=bearer\nwwwauth[]=Basic realm=\"git\"\n", "bearer", "", `set git_auth = "basic" (or "auto")`},
+		{"Basic refused where Bearer is asked names git_auth", []string{"erase"}, "capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=basic.example.com\nusername=oauth2\npassword=tok-basic\nstate[]=lanyard:profile=basic\nwwwauth[]=Bearer realm=\"git\"\n", "basic", "", `set git_auth = "bearer" (or "auto")`},
+		{"another helper answered (its state, its password)", []string{"erase"}, "capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=git.example.com\nusername=bob\npassword=pw\nstate[]=gcm:1\n", "alpha", "tok-alpha", ""},
+		{"lanyard's state for another profile", []string{"erase"}, "capability[]=state\nprotocol=https\nhost=git.example.com\nusername=oauth2\npassword=tok-alpha\nstate[]=lanyard:profile=acme\n", "alpha", "tok-alpha", ""},
+		{"nothing refused drops nothing", []string{"erase"}, "capability[]=authtype\nprotocol=https\nhost=git.example.com\n", "alpha", "tok-alpha", ""},
+		{"a credential that is not ours, without state", []string{"erase"}, "capability[]=authtype\nauthtype=Bearer\ncredential=someone-elses\nprotocol=https\nhost=bearer.example.com\n", "bearer", "tok-bearer", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env, eng, cfg := unitEnv(t)
 			code, stdout, stderr := runMain(env, tt.stdin, tt.args...)
-			if code != 0 || stdout != "" || stderr != "" {
-				t.Fatalf("got exit %d stdout %q stderr %q, want 0 and nothing", code, stdout, stderr)
+			if code != 0 || stdout != "" || !strings.Contains(stderr, tt.stderrHas) || tt.stderrHas == "" && stderr != "" {
+				t.Fatalf("got exit %d stdout %q stderr %q, want 0, no output and stderr %q", code, stdout, stderr, tt.stderrHas)
 			}
 			tok, err := eng.Cached(cfg.Profiles[tt.profile])
 			if err != nil {

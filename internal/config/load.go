@@ -97,6 +97,7 @@ type rawProfile struct {
 	RefreshBefore  string            `toml:"refresh_before"`
 	Use            string            `toml:"use"`
 	GitUsername    string            `toml:"git_username"`
+	GitAuth        string            `toml:"git_auth"`
 	DockerUsername string            `toml:"docker_username"`
 	Plugin         map[string]string `toml:"plugin"`
 	PluginSHA256   string            `toml:"plugin_sha256"`
@@ -195,7 +196,7 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 		ClientAuth: r.ClientAuth, TokenRequest: r.TokenRequest, Scopes: r.Scopes, ScopeParam: r.ScopeParam,
 		Audience: r.Audience, RedirectURI: r.RedirectURI, PKCE: r.PKCE, AuthParams: r.AuthParams,
 		TokenParams: r.TokenParams, Username: r.Username, Match: r.Match, Use: r.Use,
-		GitUsername: r.GitUsername, DockerUsername: r.DockerUsername, Plugin: r.Plugin, PluginSHA256: r.PluginSHA256,
+		GitUsername: r.GitUsername, GitAuth: r.GitAuth, DockerUsername: r.DockerUsername, Plugin: r.Plugin, PluginSHA256: r.PluginSHA256,
 	}
 	if p.Grant == "" {
 		return nil, fail("grant", "missing; set grant to one of client_credentials, refresh_token, password, authorization_code, device_code, implicit, plugin:NAME")
@@ -321,6 +322,13 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 	case "access_token", "id_token":
 	default:
 		return nil, fail("use", fmt.Sprintf("%q is not valid; use access_token or id_token", p.Use))
+	}
+	switch p.GitAuth {
+	case "":
+		p.GitAuth = GitAuthAuto
+	case GitAuthAuto, GitAuthBearer, GitAuthBasic:
+	default:
+		return nil, fail("git_auth", fmt.Sprintf("%q is not valid; use auto (Bearer when the server asks only for Bearer and git is 2.46 or later), bearer or basic", p.GitAuth))
 	}
 	if p.PluginSHA256 != "" && !isHex64(p.PluginSHA256) {
 		return nil, fail("plugin_sha256", "must be 64 hex digits; get it with: lanyard plugins")

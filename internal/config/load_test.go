@@ -42,6 +42,9 @@ func TestParseSeeds(t *testing.T) {
 			}
 		})
 	}
+	if got := f.Profiles["whisk"].GitAuth; got != GitAuthAuto {
+		t.Errorf("git_auth default: got %q, want %q", got, GitAuthAuto)
+	}
 	if got := f.Profiles["whisk"].AuthParams["identity_provider"]; got != "google" {
 		t.Errorf("auth_params: got %q, want google", got)
 	}
@@ -61,6 +64,7 @@ func TestParseErrors(t *testing.T) {
 		{"relative url", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"/token\"\n", 3, []string{"not an absolute URL"}},
 		{"secret in clear", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"hunter2\"\n", 5, []string{"must be a reference", "lanyard secret set"}},
 		{"bad enum", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\ntoken_request = \"xml\"\n", 6, []string{"use form, json or multipart"}},
+		{"bad git_auth", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\ngit_auth = \"Bearer\"\n", 6, []string{"profiles.a.git_auth", `"Bearer" is not valid; use auto`}},
 		{"bad duration", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\nrefresh_before = \"soon\"\n", 6, []string{"not a duration"}},
 		{"syntax", "[profiles.a]\ngrant = \n", 2, []string{"fix the TOML syntax"}},
 		{"wrong type", "[profiles.a]\ngrant = \"client_credentials\"\nscopes = \"read\"\n", 3, []string{"scopes"}},

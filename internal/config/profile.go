@@ -20,6 +20,15 @@ const (
 	GrantPluginPrefix      = "plugin:"
 )
 
+// How git receives the token (git_auth): as a Basic password, as a Bearer
+// credential (git 2.46+ only), or Bearer exactly when the server's
+// WWW-Authenticate offers Bearer and not Basic.
+const (
+	GitAuthAuto   = "auto"
+	GitAuthBearer = "bearer"
+	GitAuthBasic  = "basic"
+)
+
 // Profile is one API account: where its tokens come from and how the tools
 // receive them. Secret fields hold references ("keyring", "env:NAME",
 // "file:PATH", "cmd:COMMAND"), never the secret itself.
@@ -58,6 +67,7 @@ type Profile struct {
 	Use           string // access_token | id_token
 
 	GitUsername    string
+	GitAuth        string // auto | bearer | basic
 	DockerUsername string
 
 	// Plugin settings for grant = "plugin:NAME"; values may be secret references.

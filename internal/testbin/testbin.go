@@ -160,3 +160,23 @@ func NeedTool(tb testing.TB, name string) string {
 	tb.Skipf("%s not installed; skipping (bash .ci/run installs it)", name)
 	return ""
 }
+
+// NeedToolEnv returns the executable the environment variable key names
+// (a tool CI builds outside PATH, such as a newer git: .ci/install.d sets
+// LANYARD_GIT_NEW). When key is unset or names no executable, it fails
+// under LANYARD_E2E_REQUIRED and skips otherwise; what says what the tool
+// is, for the message.
+func NeedToolEnv(tb testing.TB, key, what string) string {
+	tb.Helper()
+	p := os.Getenv(key)
+	if p != "" {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	if os.Getenv("LANYARD_E2E_REQUIRED") != "" {
+		tb.Fatalf("%s is required (LANYARD_E2E_REQUIRED is set) but %s=%q is not an executable; .ci/run builds it", what, key, p)
+	}
+	tb.Skipf("%s not available (set %s, or run bash .ci/run); skipping", what, key)
+	return ""
+}
