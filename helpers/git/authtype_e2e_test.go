@@ -16,8 +16,9 @@ import (
 )
 
 // authWorld holds both servers, each with repository repo.git, and three
-// profiles at one OP: "auto" (git_auth unset) matching both servers,
-// "bearer" and "basic" (git_auth set, no match: pinned by the caller).
+// profiles at one OP matching both servers: "auto" (git_auth unset, the
+// helper for both), "bearer" and "basic" (git_auth set: pinned by the
+// caller).
 type authWorld struct {
 	*world
 	newGit        string
@@ -40,10 +41,11 @@ func newAuthWorld(t *testing.T) *authWorld {
 		basic:  startGitServer(t, w.git, basicRoot, func(u, p string) bool { return u == "oauth2" && op.Valid(p) }),
 	}
 	a.bearerRepo, a.basicRepo = a.bearer.URL+"/repo.git", a.basic.URL+"/repo.git"
+	match := fmt.Sprintf("match = [%q, %q]", a.bearer.URL+"/", a.basic.URL+"/")
 	w.env.WriteConfig(t,
-		ccProfile("auto", op, fmt.Sprintf("match = [%q, %q]", a.bearer.URL+"/", a.basic.URL+"/"))+
-			ccProfile("bearer", op, `git_auth = "bearer"`)+
-			ccProfile("basic", op, `git_auth = "basic"`))
+		ccProfile("auto", op, match)+
+			ccProfile("bearer", op, match+"\ngit_auth = \"bearer\"")+
+			ccProfile("basic", op, match+"\ngit_auth = \"basic\""))
 	w.gitConfig("credential.helper", "lanyard")
 	return a
 }
