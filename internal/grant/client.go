@@ -29,9 +29,14 @@ type Client struct {
 	TokenURL     string
 	ClientID     string
 	ClientSecret string
-	// ClientAuth is basic (RFC 6749 §2.3.1 header), post (id and secret in
-	// the body) or none (public client: client_id in the body).
+	// ClientAuth is one of the Auth* methods (clientauth.go).
 	ClientAuth string
+	// Assertion signs or fetches the client assertion for private_key_jwt
+	// and client_assertion.
+	Assertion Assertion
+	// AssertionAudience is the aud of signed assertions: "" means TokenURL
+	// (RFC 7523 §3), else the issuer. Revocation keeps it.
+	AssertionAudience string
 	// Dialect is form (RFC 6749), json (Shopware) or multipart (Whisk's
 	// code exchange, curl -F).
 	Dialect        string
@@ -66,9 +71,8 @@ func (c *Client) scope(scopes []string) Param {
 // Exchange posts a grant request with params (grant_type first) and returns
 // the parsed token. Client authentication and token_params are added here.
 func (c *Client) Exchange(ctx context.Context, params ...Param) (*Token, error) {
-	body := c.withClientAuth(params)
 	for _, k := range slices.Sorted(maps.Keys(c.TokenParams)) {
-		body = append(body, Param{k, c.TokenParams[k]})
+		params = append(params, Param{k, c.TokenParams[k]})
 	}
 	attempts := c.Attempts
 	if attempts <= 0 {
@@ -76,6 +80,13 @@ func (c *Client) Exchange(ctx context.Context, params ...Param) (*Token, error) 
 	}
 	var err error
 	for i := 0; i < attempts; i++ {
+		// Each attempt authenticates anew: a server may refuse a replayed
+		// assertion jti.
+		var body []Param
+		body, err = c.withClientAuth(ctx, params)
+		if err != nil {
+			return nil, err
+		}
 		var tok *Token
 		var wait time.Duration
 		tok, wait, err = c.post(ctx, body)
@@ -98,25 +109,6 @@ func (c *Client) Exchange(ctx context.Context, params ...Param) (*Token, error) 
 		}
 	}
 	return nil, err
-}
-
-// withClientAuth drops empty params and adds the client's id (and secret,
-// for client_auth = "post") to the body; "basic" goes in the header
-// (newRequest).
-func (c *Client) withClientAuth(params []Param) []Param {
-	var body []Param
-	for _, p := range params {
-		if p.Value != "" {
-			body = append(body, p)
-		}
-	}
-	switch c.ClientAuth {
-	case "post":
-		body = append(body, Param{"client_id", c.ClientID}, Param{"client_secret", c.ClientSecret})
-	case "none":
-		body = append(body, Param{"client_id", c.ClientID})
-	}
-	return body
 }
 
 func (c *Client) post(ctx context.Context, params []Param) (*Token, time.Duration, error) {
@@ -187,7 +179,7 @@ func (c *Client) newRequest(ctx context.Context, params []Param) (*http.Request,
 	}
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Accept", "application/json")
-	if c.ClientAuth == "basic" {
+	if c.ClientAuth == AuthBasic {
 		// RFC 6749 §2.3.1: form-encode id and secret before Basic.
 		req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
 	}

@@ -156,17 +156,9 @@ func deviceAuth(ctx context.Context, c *Client, r DeviceRequest) (*oauth2.Device
 	for _, k := range slices.Sorted(maps.Keys(r.Params)) {
 		params = append(params, Param{k, r.Params[k]})
 	}
-	switch c.ClientAuth {
-	case "post":
-		params = append(params, Param{"client_id", c.ClientID}, Param{"client_secret", c.ClientSecret})
-	case "none":
-		params = append(params, Param{"client_id", c.ClientID})
-	}
-	var body []Param
-	for _, p := range params {
-		if p.Value != "" {
-			body = append(body, p)
-		}
+	body, err := c.withClientAuth(ctx, params)
+	if err != nil {
+		return nil, err
 	}
 	dc := *c
 	dc.TokenURL = r.DeviceAuthURL

@@ -19,9 +19,11 @@ type rawResponse struct {
 	ExpiresIn    json.RawMessage `json:"expires_in"`
 	CreatedAt    json.RawMessage `json:"created_at"`
 	Scope        json.RawMessage `json:"scope"`
-	Error        string          `json:"error"`
-	ErrorDesc    string          `json:"error_description"`
-	ErrorURI     string          `json:"error_uri"`
+	// RFC 8693 §2.2.1: what a token exchange issued.
+	IssuedTokenType string `json:"issued_token_type"`
+	Error           string `json:"error"`
+	ErrorDesc       string `json:"error_description"`
+	ErrorURI        string `json:"error_uri"`
 }
 
 // ParseResponse turns a token endpoint's HTTP answer into a Token or a
@@ -70,7 +72,7 @@ func ParseResponse(endpoint string, status int, contentType string, body []byte,
 	if r.AccessToken == "" {
 		return nil, &TokenError{Endpoint: endpoint, Status: status, Err: fmt.Errorf("response has no access_token")}
 	}
-	t := &Token{AccessToken: r.AccessToken, TokenType: normalizeType(r.TokenType), RefreshToken: r.RefreshToken, IDToken: r.IDToken}
+	t := &Token{AccessToken: r.AccessToken, TokenType: normalizeType(r.TokenType), RefreshToken: r.RefreshToken, IDToken: r.IDToken, IssuedTokenType: r.IssuedTokenType}
 	exp, err := seconds("expires_in", r.ExpiresIn)
 	if err != nil {
 		return nil, &TokenError{Endpoint: endpoint, Status: status, Err: err}

@@ -13,7 +13,11 @@ import (
 func (c *Client) Revoke(ctx context.Context, revocationURL, token, hint string) error {
 	rc := *c
 	rc.TokenURL = revocationURL
-	req, err := rc.newRequest(ctx, rc.withClientAuth([]Param{{"token", token}, {"token_type_hint", hint}}))
+	body, err := rc.withClientAuth(ctx, []Param{{"token", token}, {"token_type_hint", hint}})
+	if err != nil {
+		return err
+	}
+	req, err := rc.newRequest(ctx, body)
 	if err != nil {
 		return err
 	}
@@ -22,9 +26,9 @@ func (c *Client) Revoke(ctx context.Context, revocationURL, token, hint string) 
 		return &TokenError{Endpoint: revocationURL, Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		return &TokenError{Endpoint: revocationURL, Status: resp.StatusCode, Body: bodyLine(resp.StatusCode, string(body)), Err: fmt.Errorf("revoking the %s failed", hint)}
+		return &TokenError{Endpoint: revocationURL, Status: resp.StatusCode, Body: bodyLine(resp.StatusCode, string(data)), Err: fmt.Errorf("revoking the %s failed", hint)}
 	}
 	return nil
 }

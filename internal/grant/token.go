@@ -22,6 +22,9 @@ type Token struct {
 	Scope         []string
 	// State is opaque refresh state returned by plugin grants.
 	State string
+	// IssuedTokenType is a token exchange's issued_token_type (RFC 8693
+	// §2.2.1), e.g. urn:ietf:params:oauth:token-type:access_token.
+	IssuedTokenType string
 }
 
 // DefaultLifetime is assumed for tokens whose response says nothing about
