@@ -24,7 +24,9 @@ type ProfileStatus struct {
 	Fresh           bool       `json:"fresh"`
 	HasRefreshToken bool       `json:"has_refresh_token"`
 	ExpiryGuessed   bool       `json:"expiry_guessed,omitempty"`
-	Error           string     `json:"error,omitempty"`
+	// IssuedTokenType is what a token exchange issued (RFC 8693).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
+	Error           string `json:"error,omitempty"`
 }
 
 // Run prints the table (or JSON); it makes no network call.
@@ -52,6 +54,9 @@ func (c *StatusCmd) Run(env *Env, cfg *config.File, eng *engine.Engine) error {
 			row.Fresh = eng.Fresh(t, p)
 			row.HasRefreshToken = t.RefreshToken != "" && t.Key == p.CacheKey()
 			row.ExpiryGuessed = t.ExpiryGuessed
+			if t.Key == p.CacheKey() {
+				row.IssuedTokenType = t.IssuedTokenType
+			}
 		}
 		rows = append(rows, row)
 	}
@@ -80,7 +85,11 @@ func (c *StatusCmd) Run(env *Env, cfg *config.File, eng *engine.Engine) error {
 		if r.HasRefreshToken {
 			rt = "yes"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Profile, r.Grant, exp, rt)
+		g := r.Grant
+		if r.IssuedTokenType != "" {
+			g += " (issued " + r.IssuedTokenType + ")"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Profile, g, exp, rt)
 	}
 	return w.Flush()
 }

@@ -61,13 +61,13 @@ func FuzzConfig(f *testing.F) {
 func checkProfile(t *testing.T, p *Profile) {
 	t.Helper()
 	switch p.Grant {
-	case GrantClientCredentials, GrantRefreshToken, GrantPassword, GrantAuthorizationCode, GrantDeviceCode, GrantImplicit:
+	case GrantClientCredentials, GrantRefreshToken, GrantPassword, GrantAuthorizationCode, GrantDeviceCode, GrantImplicit, GrantJWTBearer, GrantTokenExchange:
 	default:
 		if p.PluginName() == "" {
 			t.Fatalf("%s: grant %q accepted", p.Name, p.Grant)
 		}
 	}
-	if !oneOf(p.ClientAuth, "basic", "post", "none") || !oneOf(p.TokenRequest, "form", "json", "multipart") ||
+	if !oneOf(p.ClientAuth, "basic", "post", "none", AuthPrivateKeyJWT, AuthClientAssertion, AuthTLS, AuthSelfSignedTLS) || !oneOf(p.TokenRequest, "form", "json", "multipart") ||
 		!oneOf(p.ScopeSeparator, " ", ",") || !oneOf(p.PKCE, "S256", "none") || !oneOf(p.Use, "access_token", "id_token") || p.ScopeParam == "" {
 		t.Fatalf("%s: defaults not applied: %+v", p.Name, p)
 	}
@@ -75,7 +75,7 @@ func checkProfile(t *testing.T, p *Profile) {
 		if err := CheckSecretRef(p.ClientSecret); err != nil {
 			t.Fatalf("%s: client_secret %q accepted in clear", p.Name, p.ClientSecret)
 		}
-	} else if p.ClientAuth != "none" {
+	} else if p.ClientAuth == "basic" || p.ClientAuth == "post" {
 		t.Fatalf("%s: client_auth %s without a secret", p.Name, p.ClientAuth)
 	}
 	for _, u := range []string{p.Issuer, p.TokenURL, p.AuthURL, p.DeviceAuthURL, p.RevocationURL} {
@@ -85,7 +85,7 @@ func checkProfile(t *testing.T, p *Profile) {
 			}
 		}
 	}
-	if p.PluginName() == "" && (p.ClientID == "" || (p.Issuer == "" && p.TokenURL == "")) {
+	if p.PluginName() == "" && ((p.ClientID == "" && p.ClientAuth != AuthNone) || (p.Issuer == "" && p.TokenURL == "")) {
 		t.Fatalf("%s: no client_id or token endpoint", p.Name)
 	}
 	if p.RefreshBefore < 0 {

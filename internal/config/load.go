@@ -101,6 +101,22 @@ type rawProfile struct {
 	DockerUsername string            `toml:"docker_username"`
 	Plugin         map[string]string `toml:"plugin"`
 	PluginSHA256   string            `toml:"plugin_sha256"`
+
+	// Client authentication and grants without stored secrets (ciauth.go).
+	PrivateKey         string   `toml:"private_key"`
+	KeyID              string   `toml:"key_id"`
+	SigningAlg         string   `toml:"signing_alg"`
+	AssertionAudience  string   `toml:"assertion_audience"`
+	TLSCert            string   `toml:"tls_cert"`
+	TLSKey             string   `toml:"tls_key"`
+	ClientAssertion    string   `toml:"client_assertion"`
+	Assertion          string   `toml:"assertion"`
+	SubjectToken       string   `toml:"subject_token"`
+	SubjectTokenType   string   `toml:"subject_token_type"`
+	ActorToken         string   `toml:"actor_token"`
+	ActorTokenType     string   `toml:"actor_token_type"`
+	RequestedTokenType string   `toml:"requested_token_type"`
+	Resource           []string `toml:"resource"`
 }
 
 type rawFile struct {
@@ -197,15 +213,19 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 		Audience: r.Audience, RedirectURI: r.RedirectURI, PKCE: r.PKCE, AuthParams: r.AuthParams,
 		TokenParams: r.TokenParams, Username: r.Username, Match: r.Match, Use: r.Use,
 		GitUsername: r.GitUsername, GitAuth: r.GitAuth, DockerUsername: r.DockerUsername, Plugin: r.Plugin, PluginSHA256: r.PluginSHA256,
+		PrivateKey: r.PrivateKey, KeyID: r.KeyID, SigningAlg: r.SigningAlg, AssertionAudience: r.AssertionAudience,
+		TLSCert: r.TLSCert, TLSKey: r.TLSKey, ClientAssertion: r.ClientAssertion, Assertion: r.Assertion,
+		SubjectToken: r.SubjectToken, SubjectTokenType: r.SubjectTokenType, ActorToken: r.ActorToken,
+		ActorTokenType: r.ActorTokenType, RequestedTokenType: r.RequestedTokenType, Resource: r.Resource,
 	}
 	if p.Grant == "" {
-		return nil, fail("grant", "missing; set grant to one of client_credentials, refresh_token, password, authorization_code, device_code, implicit, plugin:NAME")
+		return nil, fail("grant", "missing; set grant to one of client_credentials, refresh_token, password, authorization_code, device_code, implicit, jwt_bearer, token_exchange, plugin:NAME")
 	}
 	switch p.Grant {
-	case GrantClientCredentials, GrantRefreshToken, GrantPassword, GrantAuthorizationCode, GrantDeviceCode, GrantImplicit:
+	case GrantClientCredentials, GrantRefreshToken, GrantPassword, GrantAuthorizationCode, GrantDeviceCode, GrantImplicit, GrantJWTBearer, GrantTokenExchange:
 	default:
 		if p.PluginName() == "" {
-			return nil, fail("grant", fmt.Sprintf("%q is not a grant; use one of client_credentials, refresh_token, password, authorization_code, device_code, implicit, plugin:NAME", p.Grant))
+			return nil, fail("grant", fmt.Sprintf("%q is not a grant; use one of client_credentials, refresh_token, password, authorization_code, device_code, implicit, jwt_bearer, token_exchange, plugin:NAME", p.Grant))
 		}
 	}
 	for _, u := range []struct{ k, v string }{
@@ -225,7 +245,9 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 		if p.Issuer == "" && p.TokenURL == "" && p.Grant != GrantImplicit {
 			return nil, fail("token_url", "missing; set issuer (for discovery) or token_url")
 		}
-		if p.ClientID == "" {
+		// RFC 7523 §3.1 and RFC 8693 §2.1: a client need not identify itself
+		// to trade an assertion or a subject token.
+		if p.ClientID == "" && !((p.Grant == GrantJWTBearer || p.Grant == GrantTokenExchange) && p.ClientSecret == "" && p.ClientAuth == "" && p.ClientAssertion == "") {
 			return nil, fail("client_id", "missing; set client_id to the client (application) id the provider gave you")
 		}
 		if p.Issuer == "" && p.AuthURL == "" && (p.Grant == GrantAuthorizationCode || p.Grant == GrantImplicit) {
@@ -247,22 +269,11 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 			}
 		}
 	}
-	switch p.ClientAuth {
-	case "":
-		p.ClientAuth = "none"
-		if p.ClientSecret != "" {
-			p.ClientAuth = "basic"
-		}
-	case "basic", "post":
-		if p.ClientSecret == "" {
-			return nil, fail("client_auth", fmt.Sprintf("%q needs client_secret; set client_secret = \"keyring\" (then: lanyard secret set %s client_secret) or use client_auth = \"none\"", p.ClientAuth, name))
-		}
-	case "none":
-	default:
-		return nil, fail("client_auth", fmt.Sprintf("%q is not valid; use basic, post or none", p.ClientAuth))
+	if err := buildClientAuth(p, fail); err != nil {
+		return nil, err
 	}
-	if p.Grant == GrantClientCredentials && p.ClientSecret == "" {
-		return nil, fail("client_secret", "missing; client_credentials needs a secret: set client_secret = \"keyring\" and run: lanyard secret set "+name+" client_secret")
+	if err := buildAssertionGrants(p, fail); err != nil {
+		return nil, err
 	}
 	switch p.TokenRequest {
 	case "":

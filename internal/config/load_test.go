@@ -73,6 +73,21 @@ func TestParseErrors(t *testing.T) {
 		{"match plain http", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\nmatch = [\"http://git.example.com/\"]\n", 6, []string{"plain http to a non-loopback host", "https://git.example.com/"}},
 		{"match dot segments", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\nmatch = [\"https://git.example.com/acme/../\"]\n", 6, []string{". or .. path segments"}},
 		{"top level", "[profile.a]\ngrant = \"x\"\n", 0, []string{"profile"}},
+		// Client authentication without stored secrets.
+		{"cert without key", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_auth = \"tls_client_auth\"\ntls_cert = \"file:/c.pem\"\n", 1, []string{"profiles.a.tls_key", "certificate without its key"}},
+		{"tls without cert", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_auth = \"self_signed_tls_client_auth\"\n", 1, []string{"profiles.a.tls_cert", "missing"}},
+		{"private_key_jwt without key", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_auth = \"private_key_jwt\"\n", 1, []string{"profiles.a.private_key", "missing"}},
+		{"private key in clear", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_auth = \"private_key_jwt\"\nprivate_key = \"-----BEGIN PRIVATE KEY-----\"\n", 6, []string{"must be a reference"}},
+		{"bad signing_alg", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_auth = \"private_key_jwt\"\nprivate_key = \"file:/k.pem\"\nsigning_alg = \"HS256\"\n", 7, []string{"\"HS256\" is not valid", "ES256"}},
+		{"signing_alg without private_key_jwt", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\nsigning_alg = \"RS256\"\n", 6, []string{"only used with client_auth = \"private_key_jwt\""}},
+		{"assertion audience issuer without issuer", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_auth = \"private_key_jwt\"\nprivate_key = \"file:/k.pem\"\nassertion_audience = \"issuer\"\n", 7, []string{"needs issuer"}},
+		{"bad token source", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_assertion = \"keyring\"\n", 5, []string{"not a token source", "github-actions:AUDIENCE"}},
+		{"assertion and secret", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\nclient_assertion = \"env:T\"\n", 6, []string{"remove client_secret"}},
+		{"assertion and client_auth", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_auth = \"basic\"\nclient_assertion = \"env:T\"\n", 5, []string{"conflicts with client_assertion"}},
+		{"jwt_bearer without assertion", "[profiles.a]\ngrant = \"jwt_bearer\"\ntoken_url = \"https://x/t\"\n", 1, []string{"profiles.a.assertion", "missing"}},
+		{"token_exchange without subject", "[profiles.a]\ngrant = \"token_exchange\"\ntoken_url = \"https://x/t\"\n", 1, []string{"profiles.a.subject_token", "missing"}},
+		{"subject_token on another grant", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_assertion = \"env:T\"\nsubject_token = \"env:S\"\n", 6, []string{"only used with grant = \"token_exchange\""}},
+		{"token type not a uri", "[profiles.a]\ngrant = \"token_exchange\"\ntoken_url = \"https://x/t\"\nsubject_token = \"env:S\"\nsubject_token_type = \"jwt\"\n", 5, []string{"not a token type URI"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,12 +130,14 @@ func TestCacheKeyChangesWithMeaning(t *testing.T) {
 	base := Profile{Name: "a", TokenURL: "https://x/t", Grant: "client_credentials", ClientID: "c", Scopes: []string{"read"}}
 	k := base.CacheKey()
 	for name, mut := range map[string]func(p *Profile){
-		"scopes":       func(p *Profile) { p.Scopes = []string{"read", "write"} },
-		"client_id":    func(p *Profile) { p.ClientID = "d" },
-		"token_url":    func(p *Profile) { p.TokenURL = "https://y/t" },
-		"audience":     func(p *Profile) { p.Audience = "api" },
-		"token_params": func(p *Profile) { p.TokenParams = map[string]string{"resource": "r"} },
-		"username":     func(p *Profile) { p.Username = "u" },
+		"scopes":        func(p *Profile) { p.Scopes = []string{"read", "write"} },
+		"client_id":     func(p *Profile) { p.ClientID = "d" },
+		"token_url":     func(p *Profile) { p.TokenURL = "https://y/t" },
+		"audience":      func(p *Profile) { p.Audience = "api" },
+		"token_params":  func(p *Profile) { p.TokenParams = map[string]string{"resource": "r"} },
+		"username":      func(p *Profile) { p.Username = "u" },
+		"subject_token": func(p *Profile) { p.SubjectToken = "env:T" },
+		"resource":      func(p *Profile) { p.Resource = []string{"https://api"} },
 	} {
 		p := base
 		mut(&p)

@@ -17,6 +17,8 @@ const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantDeviceCode        = "device_code"
 	GrantImplicit          = "implicit"
+	GrantJWTBearer         = "jwt_bearer"     // RFC 7523 §2.1
+	GrantTokenExchange     = "token_exchange" // RFC 8693
 	GrantPluginPrefix      = "plugin:"
 )
 
@@ -47,7 +49,7 @@ type Profile struct {
 	Grant        string
 	ClientID     string
 	ClientSecret string // reference
-	ClientAuth   string // basic | post | none
+	ClientAuth   string // basic | post | none | private_key_jwt | client_assertion | tls_client_auth | self_signed_tls_client_auth
 	TokenRequest string // form | json | multipart
 
 	Scopes         []string
@@ -73,6 +75,21 @@ type Profile struct {
 	// Plugin settings for grant = "plugin:NAME"; values may be secret references.
 	Plugin       map[string]string
 	PluginSHA256 string
+
+	// Client authentication and grants without stored secrets (ciauth.go).
+	PrivateKey         string   // reference to a PEM key (private_key_jwt)
+	KeyID              string   // kid header of signed assertions
+	SigningAlg         string   // "" = the key type's default
+	AssertionAudience  string   // token_endpoint | issuer
+	TLSCert, TLSKey    string   // references to PEM (tls_client_auth)
+	ClientAssertion    string   // token source sent as the client's credential
+	Assertion          string   // token source of grant jwt_bearer
+	SubjectToken       string   // token source of grant token_exchange
+	SubjectTokenType   string   // default urn:ietf:params:oauth:token-type:jwt
+	ActorToken         string   // optional token source (delegation)
+	ActorTokenType     string   // default urn:ietf:params:oauth:token-type:jwt
+	RequestedTokenType string   // optional
+	Resource           []string // optional RFC 8707 resource indicators
 }
 
 // PluginName returns NAME for grant "plugin:NAME", or "".
@@ -117,6 +134,18 @@ func (p *Profile) CacheKey() string {
 	write("username", p.Username)
 	write("audience", p.Audience)
 	write("redirect_uri", p.RedirectURI)
+	// Written only when set, so the keys of profiles older than these
+	// settings do not change.
+	for _, kv := range []struct{ k, v string }{
+		{"client_assertion", p.ClientAssertion}, {"assertion", p.Assertion},
+		{"subject_token", p.SubjectToken}, {"subject_token_type", p.SubjectTokenType},
+		{"actor_token", p.ActorToken}, {"requested_token_type", p.RequestedTokenType},
+		{"resource", strings.Join(p.Resource, "\x1f")},
+	} {
+		if kv.v != "" {
+			write(kv.k, kv.v)
+		}
+	}
 	keys := make([]string, 0, len(p.TokenParams)+len(p.AuthParams))
 	for k := range p.TokenParams {
 		keys = append(keys, "t."+k)

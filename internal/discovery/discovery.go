@@ -30,6 +30,16 @@ type Metadata struct {
 	TokenEndpoint               string `json:"token_endpoint"`
 	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint"`
 	RevocationEndpoint          string `json:"revocation_endpoint"`
+	// MTLSEndpointAliases are the endpoints for clients that authenticate
+	// with a TLS certificate (RFC 8705 §5).
+	MTLSEndpointAliases *Aliases `json:"mtls_endpoint_aliases,omitempty"`
+}
+
+// Aliases is RFC 8705 §5's mtls_endpoint_aliases.
+type Aliases struct {
+	TokenEndpoint               string `json:"token_endpoint"`
+	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint"`
+	RevocationEndpoint          string `json:"revocation_endpoint"`
 }
 
 // TTL is how long cached metadata is trusted.

@@ -22,6 +22,17 @@ func (e *Engine) Endpoints(ctx context.Context, p *config.Profile) (*discovery.M
 			return nil, err
 		}
 		*m = *d
+		if a := d.MTLSEndpointAliases; a != nil && p.UsesTLSClientAuth() {
+			// RFC 8705 §5: a certificate-authenticated client uses the aliases.
+			for _, o := range []struct {
+				dst *string
+				v   string
+			}{{&m.TokenEndpoint, a.TokenEndpoint}, {&m.DeviceAuthorizationEndpoint, a.DeviceAuthorizationEndpoint}, {&m.RevocationEndpoint, a.RevocationEndpoint}} {
+				if o.v != "" {
+					*o.dst = o.v
+				}
+			}
+		}
 	}
 	for _, o := range []struct {
 		dst *string
@@ -60,7 +71,7 @@ func (e *Engine) client(ctx context.Context, p *config.Profile) (*grant.Client, 
 			return nil, err
 		}
 	}
-	return &grant.Client{
+	c := &grant.Client{
 		HTTP:           e.HTTP,
 		TokenURL:       m.TokenEndpoint,
 		ClientID:       p.ClientID,
@@ -72,5 +83,9 @@ func (e *Engine) client(ctx context.Context, p *config.Profile) (*grant.Client, 
 		TokenParams:    p.TokenParams,
 		Now:            e.Now,
 		Log:            e.log(),
-	}, nil
+	}
+	if err := e.clientAuth(ctx, p, c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -151,11 +151,14 @@ func (e *Engine) ResolveSecret(ctx context.Context, p *config.Profile, key, ref 
 }
 
 func (e *Engine) secrets() config.SecretSource {
-	getenv := e.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
+	return config.SecretSource{Keyring: e.Store.Secret, Getenv: e.getenv()}
+}
+
+func (e *Engine) getenv() func(string) string {
+	if e.Getenv == nil {
+		return os.Getenv
 	}
-	return config.SecretSource{Keyring: e.Store.Secret, Getenv: getenv}
+	return e.Getenv
 }
 
 // DebugFromEnv reads LANYARD_DEBUG the same way for every binary.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/config"
@@ -119,6 +120,12 @@ func (e *Engine) obtain(ctx context.Context, p *config.Profile, cached *Token, o
 			return nil, e.explain(p, err)
 		}
 		return e.save(p, t, "")
+	case p.Grant == config.GrantJWTBearer || p.Grant == config.GrantTokenExchange:
+		t, err := e.assertionGrant(ctx, p)
+		if err != nil {
+			return nil, e.explain(p, err)
+		}
+		return e.save(p, t, "")
 	case p.PluginName() != "":
 		return e.runPlugin(ctx, p, cached)
 	case opt.Interactive && p.Grant != config.GrantRefreshToken && p.Grant != config.GrantPassword:
@@ -167,16 +174,17 @@ func (e *Engine) refresh(ctx context.Context, p *config.Profile, cached *Token) 
 func (e *Engine) save(p *config.Profile, t *grant.Token, prevRefresh string) (*Token, error) {
 	now := e.now()
 	rec := &Token{
-		Key:           p.CacheKey(),
-		AccessToken:   t.AccessToken,
-		TokenType:     t.TokenType,
-		IDToken:       t.IDToken,
-		RefreshToken:  t.RefreshToken,
-		Expiry:        t.Expiry,
-		ExpiryGuessed: t.ExpiryGuessed,
-		Obtained:      now,
-		Scope:         t.Scope,
-		State:         t.State,
+		Key:             p.CacheKey(),
+		AccessToken:     t.AccessToken,
+		TokenType:       t.TokenType,
+		IDToken:         t.IDToken,
+		RefreshToken:    t.RefreshToken,
+		Expiry:          t.Expiry,
+		ExpiryGuessed:   t.ExpiryGuessed,
+		Obtained:        now,
+		Scope:           t.Scope,
+		State:           t.State,
+		IssuedTokenType: t.IssuedTokenType,
 	}
 	if rec.RefreshToken == "" {
 		rec.RefreshToken = prevRefresh
@@ -208,17 +216,47 @@ func (e *Engine) save(p *config.Profile, t *grant.Token, prevRefresh string) (*T
 func (e *Engine) explain(p *config.Profile, err error) error {
 	te, ok := grant.AsTokenError(err)
 	if !ok {
+		var ce *config.Error
+		if errors.As(err, &ce) || strings.HasPrefix(err.Error(), fmt.Sprintf("profile %q", p.Name)) {
+			return err // already names the profile
+		}
 		return fmt.Errorf("profile %q: %w", p.Name, err)
 	}
 	switch te.Code {
 	case "invalid_client", "unauthorized_client":
-		return fmt.Errorf("profile %q: %w; check client_id, client_secret and client_auth (basic, post or none) in %s:%d", p.Name, err, p.File, p.Line)
+		return fmt.Errorf("profile %q: %w; check %s in %s:%d", p.Name, err, clientKeys(p), p.File, p.Line)
+	case "invalid_grant", "invalid_request":
+		if p.Grant == config.GrantJWTBearer || p.Grant == config.GrantTokenExchange {
+			return fmt.Errorf("profile %q: %w; the server refused the token from %s (check its audience, issuer, subject and expiry against the trust configured at the server) in %s:%d", p.Name, err, sourceKeys(p), p.File, p.Line)
+		}
 	case "invalid_scope":
 		return fmt.Errorf("profile %q: %w; check scopes, scope_param and scope_separator in %s:%d", p.Name, err, p.File, p.Line)
+	case "invalid_target":
+		return fmt.Errorf("profile %q: %w; check audience and resource in %s:%d", p.Name, err, p.File, p.Line)
 	case "unsupported_grant_type":
 		return fmt.Errorf("profile %q: %w; the server does not allow grant = %q for this client", p.Name, err, p.Grant)
 	}
 	return fmt.Errorf("profile %q: %w", p.Name, err)
+}
+
+// clientKeys names the settings behind p's client authentication.
+func clientKeys(p *config.Profile) string {
+	switch p.ClientAuth {
+	case config.AuthPrivateKeyJWT:
+		return "client_id, private_key, key_id, signing_alg and assertion_audience (the server must hold the public key)"
+	case config.AuthClientAssertion:
+		return fmt.Sprintf("client_id and client_assertion = %q (the server must trust its issuer, subject and audience)", p.ClientAssertion)
+	case config.AuthTLS, config.AuthSelfSignedTLS:
+		return "client_id, tls_cert and tls_key (the server must know the certificate)"
+	}
+	return "client_id, client_secret and client_auth (basic, post or none)"
+}
+
+func sourceKeys(p *config.Profile) string {
+	if p.Grant == config.GrantJWTBearer {
+		return fmt.Sprintf("assertion = %q", p.Assertion)
+	}
+	return fmt.Sprintf("subject_token = %q", p.SubjectToken)
 }
 
 func describe(te *grant.TokenError) string {

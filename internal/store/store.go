@@ -35,6 +35,8 @@ type Token struct {
 	Scope         []string  `json:"scope,omitempty"`
 	// State is opaque refresh state kept for plugin grants.
 	State string `json:"state,omitempty"`
+	// IssuedTokenType is a token exchange's issued_token_type (RFC 8693).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // ErrNotFound means nothing is stored under the key.
