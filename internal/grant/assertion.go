@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanyardhq/lanyard/internal/backchannel"
 	"github.com/lanyardhq/lanyard/internal/config"
 )
 
@@ -98,12 +99,7 @@ func (s *Source) gitHubActions(ctx context.Context, aud string) (string, error) 
 	}
 	req.Header.Set("Authorization", "bearer "+reqTok)
 	req.Header.Set("Accept", "application/json")
-	httpc := http.Client{Timeout: 30 * time.Second}
-	if s.HTTP != nil {
-		httpc = *s.HTTP
-	}
-	httpc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := httpc.Do(req)
+	resp, err := backchannel.NoRedirects(s.HTTP).Do(req)
 	if err != nil {
 		return "", fmt.Errorf("%s = %q: requesting the job's OIDC token: %w", s.Key, s.Ref, unwrapURLError(err))
 	}
