@@ -163,6 +163,10 @@ private_key = "file:%[6]s"
 	}
 	failsClean(t, w.env, "mismatch", "signing_alg", "RS256", "EC P-384", "ES384", w.env.ConfigPath)
 	failsClean(t, w.env, "unknown-key", "invalid_client", "private_key")
+	out, _, _ := run(t, w.env, "", "doctor")
+	if !strings.Contains(out, "ok    profile ed: private_key parses and fits signing_alg") || !strings.Contains(out, "FAIL  profile mismatch: private_key parses and fits signing_alg: ") {
+		t.Errorf("doctor output:\n%s", out)
+	}
 }
 
 func mustEC(t *testing.T) *ecdsa.PrivateKey {
@@ -247,6 +251,22 @@ client_assertion = "file:%[6]s"
 	// Outside a job with permissions: id-token: write the variables are missing.
 	w.env.Set("ACTIONS_ID_TOKEN_REQUEST_URL", "")
 	failsClean(t, w.env, "wrong-aud", "ACTIONS_ID_TOKEN_REQUEST_URL", "permissions: id-token: write")
+
+	// doctor checks every source and prints none of them.
+	out, _, code := run(t, w.env, "", "doctor")
+	for _, want := range []string{
+		`FAIL  profile gha: client_assertion delivers a token: client_assertion = "github-actions:api://AzureADTokenExchange": ACTIONS_ID_TOKEN_REQUEST_URL is not set`,
+		`ok    profile gitlab: client_assertion delivers a token`,
+		`FAIL  profile expired: client_assertion delivers a token: client_assertion = "file:`,
+		`FAIL  profile unreadable: client_assertion delivers a token: `,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor output does not contain %q:\n%s", want, out)
+		}
+	}
+	if code == 0 || strings.Contains(out, w.env.Getenv("GITLAB_OIDC_TOKEN")) || strings.Contains(out, "eyJ") {
+		t.Errorf("doctor: exit %d; want a failure and no token in the output:\n%s", code, out)
+	}
 }
 
 func mustMint(t *testing.T, g *testprovider.GitHubActions, sub, aud string, ttl time.Duration) string {

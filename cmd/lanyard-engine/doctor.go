@@ -48,6 +48,9 @@ func (c *DoctorCmd) Run(ctx context.Context, env *Env) error {
 			err = checkSecret(ctx, eng, p)
 		}
 		check(fmt.Sprintf("profile %s: endpoints and client secret resolve", n), err)
+		for _, c := range eng.CheckClientAuth(ctx, p) {
+			check(fmt.Sprintf("profile %s: %s", n, c.What), c.Err)
+		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d check(s) failed", failed)

@@ -72,6 +72,10 @@ func (e *Engine) Source(p *config.Profile, key, ref string, jwt bool) *grant.Sou
 	}
 }
 
+// isJWT reports whether a token type URI names a JWT, which is checked
+// for expiry before it is sent.
+func isJWT(typ string) bool { return typ == grant.TokenTypeJWT || typ == grant.TokenTypeIDToken }
+
 // keyError names the profile key whose value is wrong, as config errors do.
 func keyError(p *config.Profile, key string, err error) error {
 	return &config.Error{File: p.File, Line: p.Line, Key: "profiles." + p.Name + "." + key, Msg: err.Error(), Err: err}
@@ -91,7 +95,6 @@ func (e *Engine) assertionGrant(ctx context.Context, p *config.Profile) (*grant.
 		}
 		return grant.JWTBearer(ctx, c, a, p.Scopes)
 	}
-	isJWT := func(typ string) bool { return typ == grant.TokenTypeJWT || typ == grant.TokenTypeIDToken }
 	r := grant.TokenExchangeRequest{
 		SubjectTokenType: p.SubjectTokenType, ActorTokenType: p.ActorTokenType,
 		RequestedTokenType: p.RequestedTokenType, Audience: p.Audience, Resource: p.Resource, Scopes: p.Scopes,
@@ -105,4 +108,38 @@ func (e *Engine) assertionGrant(ctx context.Context, p *config.Profile) (*grant.
 		}
 	}
 	return grant.TokenExchange(ctx, c, r)
+}
+
+// Check is one finding of CheckClientAuth.
+type Check struct {
+	What string
+	Err  error
+}
+
+// CheckClientAuth checks p's keys, certificates and token sources for
+// lanyard doctor: each key parses and fits signing_alg, certificate and key
+// pair up, each source delivers an unexpired JWT (a github-actions source:
+// its variables are set). Nothing is printed or kept.
+func (e *Engine) CheckClientAuth(ctx context.Context, p *config.Profile) []Check {
+	var out []Check
+	switch {
+	case p.ClientAuth == config.AuthPrivateKeyJWT:
+		_, err := e.KeySigner(ctx, p)
+		out = append(out, Check{"private_key parses and fits signing_alg", err})
+	case p.UsesTLSClientAuth():
+		err := e.clientAuth(ctx, p, &grant.Client{})
+		out = append(out, Check{"tls_cert and tls_key form a pair", err})
+	}
+	for _, s := range []struct {
+		key, ref string
+		jwt      bool
+	}{
+		{"client_assertion", p.ClientAssertion, true}, {"assertion", p.Assertion, true},
+		{"subject_token", p.SubjectToken, isJWT(p.SubjectTokenType)}, {"actor_token", p.ActorToken, isJWT(p.ActorTokenType)},
+	} {
+		if s.ref != "" {
+			out = append(out, Check{s.key + " delivers a token", e.Source(p, s.key, s.ref, s.jwt).Check(ctx)})
+		}
+	}
+	return out
 }

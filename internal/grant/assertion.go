@@ -69,23 +69,35 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 	return tok, nil
 }
 
+// Check tells whether the source can deliver, for lanyard doctor: a
+// github-actions source needs its two variables (the job's token is not
+// requested); the others are read and checked as Token does. Nothing is
+// returned or printed.
+func (s *Source) Check(ctx context.Context) error {
+	if _, ok := strings.CutPrefix(s.Ref, SourceGitHubActions); ok {
+		for _, v := range []string{"ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"} {
+			if s.Getenv(v) == "" {
+				return fmt.Errorf("%s = %q: %s is not set; the GitHub Actions workflow (or job) needs `permissions: id-token: write`, and lanyard must run inside that job", s.Key, s.Ref, v)
+			}
+		}
+		if err := config.CheckEndpoint(s.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL")); err != nil {
+			return fmt.Errorf("%s = %q: ACTIONS_ID_TOKEN_REQUEST_URL: %w", s.Key, s.Ref, err)
+		}
+		return nil
+	}
+	_, err := s.Token(ctx)
+	return err
+}
+
 // gitHubActions asks the Actions runtime for the job's OIDC token: GET
 // $ACTIONS_ID_TOKEN_REQUEST_URL&audience=AUD with the request token as
 // bearer, answer {"value": JWT}. The variables exist only in jobs with
 // permissions: id-token: write.
 func (s *Source) gitHubActions(ctx context.Context, aud string) (string, error) {
-	getenv := s.Getenv
-	reqURL, reqTok := getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
-	if reqURL == "" || reqTok == "" {
-		missing := "ACTIONS_ID_TOKEN_REQUEST_URL"
-		if reqURL != "" {
-			missing = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
-		}
-		return "", fmt.Errorf("%s = %q: %s is not set; the GitHub Actions workflow (or job) needs `permissions: id-token: write`, and lanyard must run inside that job", s.Key, s.Ref, missing)
+	if err := s.Check(ctx); err != nil {
+		return "", err
 	}
-	if err := config.CheckEndpoint(reqURL); err != nil {
-		return "", fmt.Errorf("%s = %q: ACTIONS_ID_TOKEN_REQUEST_URL: %w", s.Key, s.Ref, err)
-	}
+	reqURL, reqTok := s.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), s.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 	u, err := url.Parse(reqURL)
 	if err != nil {
 		return "", fmt.Errorf("%s = %q: ACTIONS_ID_TOKEN_REQUEST_URL is not a URL", s.Key, s.Ref)
