@@ -2,9 +2,12 @@ package kubectl
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/lanyardhq/lanyard/internal/config"
 )
 
 // The ExecCredential API versions lanyard speaks. client-go sends the one
@@ -28,11 +31,26 @@ type ExecCredential struct {
 }
 
 // ExecCredentialSpec is what client-go tells the plugin. Cluster is only
-// sent with provideClusterInfo: true, which lanyard does not need.
+// sent with provideClusterInfo: true (kubectl lanyard setup
+// --cluster-aware writes it).
 type ExecCredentialSpec struct {
-	Cluster     json.RawMessage `json:"cluster,omitempty"`
-	Interactive bool            `json:"interactive"`
+	Cluster     *ExecCluster `json:"cluster,omitempty"`
+	Interactive bool         `json:"interactive"`
 }
+
+// ExecCluster is the part of spec.cluster lanyard reads: the API server
+// URL, and Config, the cluster's kubeconfig extension named
+// ClusterExtension, passed through as raw JSON.
+type ExecCluster struct {
+	Server string          `json:"server"`
+	Config json.RawMessage `json:"config,omitempty"`
+}
+
+// ClusterExtension is the name of the per-cluster kubeconfig extension
+// client-go hands to exec plugins as spec.cluster.config
+// (k8s.io/client-go/pkg/apis/clientauthentication: "client.authentication.k8s.io/exec").
+// lanyard reads its "profile" key.
+const ClusterExtension = "client.authentication.k8s.io/exec"
 
 // ExecCredentialStatus is the plugin's answer. ExpirationTimestamp is RFC
 // 3339; client-go runs the plugin again once it has passed.
@@ -53,6 +71,10 @@ type ExecInfo struct {
 	// from the terminal instead.
 	Given   bool
 	Problem string
+	// Server is spec.cluster.server and ClusterProfile the "profile" of
+	// spec.cluster.config; both empty without provideClusterInfo: true.
+	Server         string `json:",omitempty"`
+	ClusterProfile string `json:",omitempty"`
 }
 
 // UnsupportedAPIVersionError is returned for an ExecCredential apiVersion
@@ -96,7 +118,53 @@ func ParseExecInfo(raw string) (ExecInfo, error) {
 	if in.Spec != nil {
 		info.Interactive = in.Spec.Interactive
 	}
+	if in.Spec != nil && in.Spec.Cluster != nil {
+		info.Server = in.Spec.Cluster.Server
+		var conf struct {
+			Profile *string `json:"profile"`
+		}
+		if c := in.Spec.Cluster.Config; len(c) > 0 && string(c) != "null" {
+			if json.Unmarshal(c, &conf) != nil {
+				return ExecInfo{}, fmt.Errorf("the kubeconfig extension %s of cluster %s is not a mapping with a string key profile; write it as: extension: {profile: NAME}", ClusterExtension, info.Server)
+			}
+		}
+		if conf.Profile != nil {
+			if *conf.Profile == "" {
+				return ExecInfo{}, fmt.Errorf("the kubeconfig extension %s of cluster %s has an empty profile; set it to a lanyard profile name, or remove it to pick the profile by match", ClusterExtension, info.Server)
+			}
+			info.ClusterProfile = *conf.Profile
+		}
+	}
 	return info, nil
+}
+
+// SelectProfile picks the profile get-token serves: the --profile flag
+// when given; else, with provideClusterInfo: true, the profile the
+// cluster's extension names, else the profile whose match prefixes serve
+// the cluster's server URL. A profile with match prefixes serves only
+// those: a cluster naming it for another server is refused, so that a
+// kubeconfig entry cannot send its token elsewhere.
+func SelectProfile(cfg *config.File, flagProfile string, info ExecInfo) (*config.Profile, error) {
+	if flagProfile != "" {
+		return cfg.Profile(flagProfile)
+	}
+	if info.Server == "" {
+		return nil, &usageError{errors.New("get-token needs --profile, or provideClusterInfo: true in the kubeconfig exec entry to pick the profile by cluster (kubectl lanyard setup --cluster-aware writes it)")}
+	}
+	if info.ClusterProfile != "" {
+		p, err := cfg.Profile(info.ClusterProfile)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %s names a profile in its kubeconfig extension %s: %w", info.Server, ClusterExtension, err)
+		}
+		if len(p.Match) > 0 && !p.Matches(info.Server) {
+			return nil, fmt.Errorf("cluster %s names profile %q, which serves only its match prefixes (%s:%d); add %q to its match", info.Server, p.Name, p.File, p.Line, info.Server)
+		}
+		return p, nil
+	}
+	if p := cfg.Match(info.Server); p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("no lanyard profile serves cluster %s: add match = [%q] to its profile in %s, or name the profile in the cluster's kubeconfig entry: extensions: [{name: %s, extension: {profile: NAME}}]", info.Server, info.Server, cfg.Path, ClusterExtension)
 }
 
 // FormatExecCredential returns the reply for apiVersion: the token and,

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lanyardhq/lanyard/internal/config"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -45,6 +47,12 @@ func TestParseExecInfo(t *testing.T) {
 		{"v1beta1-noninteractive", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}`},
 		{"v1beta1-interactive", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":true}}`},
 		{"v1-cluster", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://127.0.0.1:6443","certificate-authority-data":"LS0t","config":{"audience":"k8s"}},"interactive":true}}`},
+		{"v1-cluster-profile", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://k8s.example.com","config":{"profile":"prod","other":1}},"interactive":false}}`},
+		{"v1beta1-cluster-no-config", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"cluster":{"server":"https://k8s.example.com"},"interactive":false}}`},
+		{"cluster-config-null", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://k8s.example.com","config":null}}}`},
+		{"cluster-config-not-a-mapping", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://k8s.example.com","config":"prod"}}}`},
+		{"cluster-profile-not-a-string", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://k8s.example.com","config":{"profile":3}}}}`},
+		{"cluster-profile-empty", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://k8s.example.com","config":{"profile":""}}}}`},
 		{"v1-no-spec", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1"}`},
 		{"v1-extra-fields", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","metadata":{},"spec":{"interactive":false,"future":1},"status":null}`},
 		// A person or another tool ran get-token.
@@ -71,7 +79,7 @@ func TestParseExecInfo(t *testing.T) {
 			if err != nil {
 				out.Error = err.Error()
 				var ue *UnsupportedAPIVersionError
-				if !errors.As(err, &ue) {
+				if !errors.As(err, &ue) && !strings.HasPrefix(c.name, "cluster-") {
 					t.Errorf("got error %T, want *UnsupportedAPIVersionError", err)
 				}
 			} else {
@@ -171,4 +179,54 @@ func FuzzExecInfo(f *testing.F) {
 			t.Fatalf("reply %s reads back as %+v, %v", b, back, err)
 		}
 	})
+}
+
+func TestSelectProfile(t *testing.T) {
+	cfg, err := config.Parse("/p/config.toml", []byte(`
+[profiles.prod]
+grant = "client_credentials"
+token_url = "https://idp.example.com/token"
+client_id = "x"
+client_secret = "env:S"
+match = ["https://prod.k8s.example.com"]
+
+[profiles.staging]
+grant = "client_credentials"
+token_url = "https://idp.example.com/token"
+client_id = "x"
+client_secret = "env:S"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		flag    string
+		info    ExecInfo
+		want    string // profile name
+		wantErr string
+	}{
+		{"flag wins", "staging", ExecInfo{Server: "https://prod.k8s.example.com", ClusterProfile: "prod"}, "staging", ""},
+		{"cluster extension", "", ExecInfo{Server: "https://10.0.0.1:6443", ClusterProfile: "staging"}, "staging", ""},
+		{"by match", "", ExecInfo{Server: "https://prod.k8s.example.com"}, "prod", ""},
+		{"by match, default port", "", ExecInfo{Server: "https://prod.k8s.example.com:443"}, "prod", ""},
+		{"extension names a profile for another server", "", ExecInfo{Server: "https://evil.example.com", ClusterProfile: "prod"}, "", `names profile "prod", which serves only its match prefixes (/p/config.toml:2); add "https://evil.example.com" to its match`},
+		{"extension names an unknown profile", "", ExecInfo{Server: "https://x", ClusterProfile: "nope"}, "", `profile "nope" not found`},
+		{"no profile serves the server", "", ExecInfo{Server: "https://other.example.com"}, "", `no lanyard profile serves cluster https://other.example.com: add match = ["https://other.example.com"] to its profile in /p/config.toml`},
+		{"no flag, no cluster", "", ExecInfo{}, "", "get-token needs --profile, or provideClusterInfo: true"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := SelectProfile(cfg, tt.flag, tt.info)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, %v; want error %q", p, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || p.Name != tt.want {
+				t.Fatalf("got %v, %v; want profile %q", p, err, tt.want)
+			}
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -23,6 +24,13 @@ type KubeconfigEdit struct {
 	// Command and Args are what kubectl runs.
 	Command string
 	Args    []string
+	// InteractiveMode is the exec entry's interactiveMode (Never,
+	// IfAvailable, Always); "" means IfAvailable.
+	InteractiveMode string
+	// ProvideClusterInfo makes client-go pass the cluster (server URL and
+	// the cluster's client.authentication.k8s.io/exec extension) to the
+	// plugin, which then picks the profile by cluster.
+	ProvideClusterInfo bool
 }
 
 // EditResult says what EditKubeconfig changed.
@@ -168,6 +176,10 @@ func EditKubeconfig(path string, data []byte, e KubeconfigEdit) (*EditResult, er
 	for _, a := range e.Args {
 		args.Content = append(args.Content, str(a))
 	}
+	mode := e.InteractiveMode
+	if mode == "" {
+		mode = "IfAvailable"
+	}
 	// kubectl writes exec keys in this (alphabetical) order.
 	for _, kv := range []struct {
 		k string
@@ -177,8 +189,8 @@ func EditKubeconfig(path string, data []byte, e KubeconfigEdit) (*EditResult, er
 		{"args", args},
 		{"command", str(e.Command)},
 		{"installHint", str(installHint)},
-		{"interactiveMode", str("IfAvailable")},
-		{"provideClusterInfo", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"}},
+		{"interactiveMode", str(mode)},
+		{"provideClusterInfo", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(e.ProvideClusterInfo)}},
 	} {
 		if _, old := mapGet(exec, kv.k); old == nil || !sameValue(old, kv.v) {
 			mapSetSorted(exec, kv.k, kv.v)

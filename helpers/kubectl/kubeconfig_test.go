@@ -36,6 +36,9 @@ func kubeconfigCases() []kubeconfigCase {
 		{name: "kubectl-written-replace-token", in: "kubectl-written", edit: with(func(e *KubeconfigEdit) {
 			e.User, e.APIVersion, e.Args = "u1", APIVersionV1Beta1, append(e.Args, "--use", "id_token")
 		}), wantRemoved: []string{"token"}},
+		{name: "cluster-aware", in: "kubectl-written", edit: with(func(e *KubeconfigEdit) {
+			e.User, e.Context, e.Args, e.InteractiveMode, e.ProvideClusterInfo = "lanyard", "ctx", []string{"get-token"}, "Never", true
+		}), wantCreated: true, wantContext: true},
 		{name: "json", edit: with(func(e *KubeconfigEdit) { e.Context = "ctx" }), wantCreated: true, wantContext: true},
 		{name: "comments-indent4", edit: defaultEdit(), wantCreated: true},
 		{name: "kubelogin-exec", edit: with(func(e *KubeconfigEdit) { e.User, e.Context = "oidc", "prod" })},

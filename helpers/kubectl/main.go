@@ -36,12 +36,18 @@ const (
 )
 
 const usageText = `Usage:
-  kubectl-lanyard get-token --profile P [--use id_token|access_token] [--debug]
+  kubectl-lanyard get-token [--profile P] [--use id_token|access_token] [--debug]
       Print a client.authentication.k8s.io ExecCredential for profile P
-      (kubectl runs this from the kubeconfig exec entry).
-  kubectl lanyard setup --profile P [--kubeconfig F] [--user NAME] [--context C]
-      [--api-version v1|v1beta1] [--use id_token|access_token] [--command PATH]
+      (kubectl runs this from the kubeconfig exec entry). Without --profile,
+      the profile is picked by cluster (needs provideClusterInfo: true).
+  kubectl lanyard setup --profile P | --cluster-aware [--kubeconfig F]
+      [--user NAME] [--context C] [--api-version v1|v1beta1]
+      [--interactive-mode Never|IfAvailable|Always]
+      [--use id_token|access_token] [--command PATH]
       Write the kubeconfig user entry that runs get-token (idempotent).
+      --cluster-aware: one entry for all clusters; each cluster names its
+      profile in its extension client.authentication.k8s.io/exec
+      (profile: NAME), else a profile's match serves its server URL.
   kubectl-lanyard version
 `
 
@@ -124,14 +130,11 @@ func getToken(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	started := time.Now()
 	fs := flag.NewFlagSet("get-token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	profile := fs.String("profile", "", "lanyard profile to get the token from (required)")
+	profile := fs.String("profile", "", "lanyard profile to get the token from (default: picked by cluster, with provideClusterInfo: true)")
 	use := fs.String("use", "", "token to hand out: access_token or id_token (default: the profile's use key)")
 	debug := fs.Bool("debug", engine.DebugFromEnv(getenv), "log to stderr what happens (tokens redacted)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if *profile == "" {
-		return &usageError{errors.New("get-token needs --profile; set it in the kubeconfig exec args (kubectl lanyard setup writes them)")}
 	}
 	if err := checkUse(*use); err != nil {
 		return err
@@ -145,7 +148,7 @@ func getToken(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	p, err := cfg.Profile(*profile)
+	p, err := SelectProfile(cfg, *profile, info)
 	if err != nil {
 		return err
 	}

@@ -188,6 +188,10 @@ client_secret = "env:NOT_SET_ANYWHERE"
 		{"v1alpha1", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1alpha1"}`, []string{"get-token", "--profile", "kube"}, 2, "does not speak"},
 		{"secret missing", execInfoV1, []string{"get-token", "--profile", "kube"}, 1, "NOT_SET_ANYWHERE"},
 		{"setup without profile", "", []string{"setup"}, 2, "setup needs --profile"},
+		{"setup profile and cluster-aware", "", []string{"setup", "--profile", "kube", "--cluster-aware"}, 2, "--profile or --cluster-aware, not both"},
+		{"setup bad interactive mode", "", []string{"setup", "--cluster-aware", "--interactive-mode", "never"}, 2, `--interactive-mode "never" is not valid`},
+		{"cluster no profile serves", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://k8s.example.com"},"interactive":false}}`, []string{"get-token"}, 1, `no lanyard profile serves cluster https://k8s.example.com: add match = ["https://k8s.example.com"]`},
+		{"cluster names an unknown profile", `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://k8s.example.com","config":{"profile":"nope"}},"interactive":false}}`, []string{"get-token"}, 2, `cluster https://k8s.example.com names a profile in its kubeconfig extension client.authentication.k8s.io/exec: profile "nope" not found`},
 		{"setup unknown profile", "", []string{"setup", "--profile", "nope"}, 2, `"nope"`},
 		{"setup bad api version", "", []string{"setup", "--profile", "kube", "--api-version", "v1alpha1"}, 2, `--api-version "v1alpha1" is not supported`},
 	} {

@@ -32,9 +32,11 @@ func KubeconfigPath(flagValue string, getenv func(string) string) string {
 func setup(args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	flags := flag.NewFlagSet("setup", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	profile := flags.String("profile", "", "lanyard profile the user entry gets its tokens from (required)")
+	profile := flags.String("profile", "", "lanyard profile the user entry gets its tokens from (required, unless --cluster-aware)")
+	clusterAware := flags.Bool("cluster-aware", false, "one user entry for many clusters: kubectl passes the cluster (provideClusterInfo: true) and the profile is picked from the cluster's extension "+ClusterExtension+" (profile: NAME), else by match against the cluster's server URL")
+	interactiveMode := flags.String("interactive-mode", "IfAvailable", "exec interactiveMode: Never, IfAvailable or Always (as client-go defines them)")
 	kubeconfig := flags.String("kubeconfig", "", "kubeconfig to edit (default: first entry of $KUBECONFIG, else ~/.kube/config)")
-	user := flags.String("user", "", "name of the kubeconfig user entry (default: lanyard-PROFILE)")
+	user := flags.String("user", "", "name of the kubeconfig user entry (default: lanyard-PROFILE, or lanyard with --cluster-aware)")
 	context := flags.String("context", "", "existing context to switch to this user (default: change no context)")
 	apiVersion := flags.String("api-version", "v1", "ExecCredential version: v1 (kubectl 1.22+) or v1beta1")
 	use := flags.String("use", "", "token kubectl receives: access_token or id_token (default: the profile's use key)")
@@ -42,8 +44,16 @@ func setup(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
-	if *profile == "" {
-		return &usageError{errors.New("setup needs --profile (a profile of the lanyard profiles file)")}
+	switch {
+	case *clusterAware && *profile != "":
+		return &usageError{errors.New("setup takes --profile or --cluster-aware, not both: with --cluster-aware each cluster names its profile (extension " + ClusterExtension + ") or a profile's match serves its server")}
+	case !*clusterAware && *profile == "":
+		return &usageError{errors.New("setup needs --profile (a profile of the lanyard profiles file), or --cluster-aware for one user entry that picks the profile by cluster")}
+	}
+	switch *interactiveMode {
+	case "Never", "IfAvailable", "Always":
+	default:
+		return &usageError{fmt.Errorf("--interactive-mode %q is not valid; use Never, IfAvailable or Always", *interactiveMode)}
 	}
 	if err := checkUse(*use); err != nil {
 		return err
@@ -62,13 +72,21 @@ func setup(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 	if err != nil {
 		return err
 	}
-	if _, err := cfg.Profile(*profile); err != nil {
-		return err
+	if *profile != "" {
+		if _, err := cfg.Profile(*profile); err != nil {
+			return err
+		}
 	}
 	if *user == "" {
 		*user = "lanyard-" + *profile
+		if *clusterAware {
+			*user = "lanyard"
+		}
 	}
 	execArgs := []string{"get-token", "--profile", *profile}
+	if *clusterAware {
+		execArgs = []string{"get-token"}
+	}
 	if *use != "" {
 		execArgs = append(execArgs, "--use", *use)
 	}
@@ -95,6 +113,7 @@ func setup(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 	}
 	res, err := EditKubeconfig(path, data, KubeconfigEdit{
 		User: *user, Context: *context, APIVersion: version, Command: *command, Args: execArgs,
+		InteractiveMode: *interactiveMode, ProvideClusterInfo: *clusterAware,
 	})
 	if err != nil {
 		return err
@@ -112,6 +131,9 @@ func setup(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 		fmt.Fprintf(stdout, "%s: added user %q, which runs: %s\n", path, *user, run)
 	default:
 		fmt.Fprintf(stdout, "%s: user %q now runs: %s\n", path, *user, run)
+	}
+	if *clusterAware {
+		fmt.Fprintf(stdout, "each cluster gets the profile its kubeconfig extension %s names (extension: {profile: NAME}), else the profile whose match serves its server URL\n", ClusterExtension)
 	}
 	if len(res.Removed) > 0 {
 		fmt.Fprintf(stdout, "removed %s from user %q: lanyard provides its credentials now\n", strings.Join(res.Removed, ", "), *user)

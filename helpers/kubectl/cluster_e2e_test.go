@@ -1,0 +1,116 @@
+package kubectl_test
+
+import (
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lanyardhq/lanyard/internal/testbin"
+)
+
+// One user entry written by setup --cluster-aware serves two clusters
+// whose API servers take tokens from two different OPs: cluster "a" by the
+// match prefix of profile a, cluster "b" by the profile its kubeconfig
+// extension names. Real kubectl passes the cluster (provideClusterInfo).
+func TestKubectlClusterAware(t *testing.T) {
+	if execAPIVersion(t) != "v1" {
+		t.Skip("this kubectl predates client.authentication.k8s.io/v1 (Kubernetes 1.22)")
+	}
+	kubectl := testbin.NeedTool(t, "kubectl")
+	dir := testbin.Build(t, "kubectl-lanyard")
+	opA, opB := startOP(t, 0), startOP(t, 0)
+	apiA, apiB := startAPI(t, opA.Valid), startAPI(t, opB.Valid)
+
+	env := testbin.NewEnv(t, dir)
+	k := &kube{t: t, env: env, kubectl: kubectl, plugin: filepath.Join(dir, "kubectl-lanyard"),
+		kubeconfig: filepath.Join(env.Home, "kube", "config"), cacheDir: filepath.Join(env.Home, "kubecache")}
+	env.Set("KUBECONFIG", k.kubeconfig)
+	env.Set("KUBE_TEST_SECRET_A", opA.ConfidentialClientSecret)
+	env.Set("KUBE_TEST_SECRET_B", opB.ConfidentialClientSecret)
+	env.WriteConfig(t, fmt.Sprintf(`
+[profiles.a]
+issuer = %q
+grant = "client_credentials"
+client_id = %q
+client_secret = "env:KUBE_TEST_SECRET_A"
+match = [%q]
+
+[profiles.b]
+issuer = %q
+grant = "client_credentials"
+client_id = %q
+client_secret = "env:KUBE_TEST_SECRET_B"
+`, opA.Issuer, opA.ConfidentialClientID, apiA.URL, opB.Issuer, opB.ConfidentialClientID))
+
+	ca := func(a *apiServer) string {
+		return base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: a.Certificate().Raw}))
+	}
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority-data: %s
+    server: %s
+  name: a
+- cluster:
+    certificate-authority-data: %s
+    server: %s
+    extensions:
+    - name: client.authentication.k8s.io/exec
+      extension:
+        profile: b
+  name: b
+contexts:
+- context:
+    cluster: a
+    user: nobody
+  name: a
+- context:
+    cluster: b
+    user: nobody
+  name: b
+current-context: a
+users: []
+`, ca(apiA), apiA.URL, ca(apiB), apiB.URL)
+	if err := os.MkdirAll(filepath.Dir(k.kubeconfig), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(k.kubeconfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, ctx := range []string{"a", "b"} {
+		k.mustRun("lanyard", "setup", "--cluster-aware", "--context", ctx, "--interactive-mode", "Never", "--command", k.plugin)
+	}
+	kc, err := os.ReadFile(k.kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(kc), "- name: lanyard\n"); n != 1 || !strings.Contains(string(kc), "provideClusterInfo: true") || !strings.Contains(string(kc), "interactiveMode: Never") {
+		t.Fatalf("want one user entry lanyard with provideClusterInfo: true and interactiveMode: Never, got:\n%s", kc)
+	}
+
+	for range 2 {
+		checkVersion(t, k.mustRun("get", "--raw", "/version", "--context", "a"))
+		checkVersion(t, k.mustRun("get", "--raw", "/version", "--context", "b"))
+	}
+	if a, b := opA.TokenRequests(), opB.TokenRequests(); a != 1 || b != 1 {
+		t.Errorf("token requests: OP a %d, OP b %d; want 1 each (then cached)", a, b)
+	}
+	for name, api := range map[string]*apiServer{"a": apiA, "b": apiB} {
+		if accepted, rejected := api.stats(); len(accepted) < 2 || rejected != 0 {
+			t.Errorf("API server %s: accepted %d, rejected %d; want at least 2 and 0 (each cluster got its own profile's token)", name, len(accepted), rejected)
+		}
+	}
+
+	// A cluster no profile serves fails with the line to add.
+	k.mustRun("config", "set-cluster", "c", "--server", "https://127.0.0.1:1", "--insecure-skip-tls-verify")
+	k.mustRun("config", "set-context", "c", "--cluster", "c", "--user", "lanyard")
+	_, errOut, err := k.run("get", "--raw", "/version", "--context", "c")
+	if err == nil || !strings.Contains(errOut, `no lanyard profile serves cluster https://127.0.0.1:1: add match = ["https://127.0.0.1:1"]`) {
+		t.Errorf("cluster without a profile: err %v, stderr:\n%s", err, errOut)
+	}
+}
