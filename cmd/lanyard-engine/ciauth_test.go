@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 	"github.com/lanyardhq/lanyard/internal/testprovider"
 )
@@ -410,4 +412,73 @@ tls_cert = "file:/etc/ssl/client.pem"
 	if code == 0 || !strings.Contains(stderr, "profiles.nokey.tls_key") || !strings.Contains(stderr, "certificate without its key") || w.fed.TokenRequests() != before {
 		t.Errorf("cert without key: exit %d, %q, %d requests", code, stderr, w.fed.TokenRequests()-before)
 	}
+}
+
+// TestOPTokenExchangeAndJWTBearer runs both grants against the real OP
+// (zitadel): one profile's access token is exchanged by another profile
+// (subject_token from cmd:lanyard token), and a service account's signed
+// assertion is the grant.
+func TestOPTokenExchangeAndJWTBearer(t *testing.T) {
+	o := start(t, func() (*testprovider.OP, error) { return testprovider.StartOP(testprovider.OPOptions{}) })
+	svcKey := mustEC(t)
+	o.RegisterClientKey(testprovider.OPServiceAccount, svcKey.Public(), "svc-1")
+	assertion := signAssertion(t, svcKey, "svc-1", testprovider.OPServiceAccount, o.Issuer)
+	env := newEnv(t)
+	env.Set("OP_SECRET", o.ConfidentialClientSecret)
+	env.WriteConfig(t, fmt.Sprintf(`
+[profiles.machine]
+issuer = %[1]q
+grant = "client_credentials"
+client_id = %[2]q
+client_secret = "env:OP_SECRET"
+
+[profiles.exchanged]
+issuer = %[1]q
+grant = "token_exchange"
+client_id = %[2]q
+client_secret = "env:OP_SECRET"
+subject_token = "cmd:lanyard token machine"
+subject_token_type = "urn:ietf:params:oauth:token-type:access_token"
+
+[profiles.svc]
+issuer = %[1]q
+grant = "jwt_bearer"
+assertion = "file:%[3]s"
+scopes = ["openid"]
+`, o.Issuer, o.ConfidentialClientID, filepath.Join(env.Home, "svc.jwt")))
+	if err := os.WriteFile(filepath.Join(env.Home, "svc.jwt"), []byte(assertion), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	ex := mustToken(t, env, "exchanged")
+	if !o.Valid(ex.AccessToken) {
+		t.Error("exchanged token rejected by the OP")
+	}
+	assertCached(t, env, o, "exchanged", ex)
+	var rows []ProfileStatus
+	st, _, _ := run(t, env, "", "status", "exchanged", "--json")
+	if err := json.Unmarshal([]byte(st), &rows); err != nil || rows[0].IssuedTokenType != "urn:ietf:params:oauth:token-type:access_token" {
+		t.Errorf("status --json: %s", st)
+	}
+
+	svc := mustToken(t, env, "svc")
+	if !o.Valid(svc.AccessToken) {
+		t.Error("jwt-bearer token rejected by the OP")
+	}
+	assertCached(t, env, o, "svc", svc)
+}
+
+// signAssertion signs an RFC 7523 assertion as a service account does.
+func signAssertion(t *testing.T, key *ecdsa.PrivateKey, kid, sub, aud string) string {
+	t.Helper()
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tok, err := jwt.Signed(sig).Claims(jwt.Claims{Issuer: sub, Subject: sub, Audience: jwt.Audience{aud}, IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(5 * time.Minute)), ID: "svc-" + now.Format("150405.000")}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }

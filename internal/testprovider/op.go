@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
@@ -29,8 +30,11 @@ const (
 	OPConfidentialClientID     = "lanyard-confidential"
 	OPConfidentialClientSecret = "lanyard-confidential-secret"
 	OPPublicClientID           = "lanyard-cli"
-	OPUsername                 = "alice"
-	OPPassword                 = "alice-password"
+	OPKeyClientID              = "lanyard-key"  // private_key_jwt
+	OPServiceAccount           = "svc-deployer" // jwt-bearer grant issuer
+
+	OPUsername = "alice"
+	OPPassword = "alice-password"
 )
 
 // OP is a real OpenID provider (zitadel/oidc op package) on 127.0.0.1.
@@ -85,7 +89,12 @@ func StartOP(opt OPOptions) (*OP, error) {
 		id: OPConfidentialClientID, secret: OPConfidentialClientSecret,
 		appType: op.ApplicationTypeWeb, auth: oidc.AuthMethodBasic,
 		globs:         loopback,
-		grants:        []oidc.GrantType{oidc.GrantTypeClientCredentials, oidc.GrantTypeCode, oidc.GrantTypeRefreshToken},
+		grants:        []oidc.GrantType{oidc.GrantTypeClientCredentials, oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeTokenExchange},
+		responseTypes: []oidc.ResponseType{oidc.ResponseTypeCode}, loginURL: login,
+	}, {
+		id: OPKeyClientID, appType: op.ApplicationTypeWeb, auth: oidc.AuthMethodPrivateKeyJWT,
+		globs:         loopback,
+		grants:        []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken},
 		responseTypes: []oidc.ResponseType{oidc.ResponseTypeCode}, loginURL: login,
 	}, {
 		id: OPPublicClientID, appType: op.ApplicationTypeNative, auth: oidc.AuthMethodNone,
@@ -115,12 +124,13 @@ func StartOP(opt OPOptions) (*OP, error) {
 	o.srv, o.Issuer = srv, srv.URL
 
 	cfg := &op.Config{
-		CryptoKey:             sha256.Sum256([]byte(randToken("crypto"))),
-		CryptoKeyId:           "k1",
-		CodeMethodS256:        true,
-		AuthMethodPost:        true,
-		GrantTypeRefreshToken: true,
-		SupportedUILocales:    []language.Tag{language.English},
+		CryptoKey:               sha256.Sum256([]byte(randToken("crypto"))),
+		CryptoKeyId:             "k1",
+		CodeMethodS256:          true,
+		AuthMethodPost:          true,
+		AuthMethodPrivateKeyJWT: true,
+		GrantTypeRefreshToken:   true,
+		SupportedUILocales:      []language.Tag{language.English},
 		DeviceAuthorization: op.DeviceAuthorizationConfig{
 			Lifetime:     5 * time.Minute,
 			PollInterval: time.Second, // interval=1 (0 would make clients fall back to 5s)
@@ -151,6 +161,13 @@ func StartOP(opt OPOptions) (*OP, error) {
 
 // Close stops the server.
 func (o *OP) Close() error { return o.srv.close() }
+
+// RegisterClientKey trusts pub, with key id kid ("" for none), for
+// assertions of clientID: OPKeyClientID's private_key_jwt or
+// OPServiceAccount's jwt-bearer grant.
+func (o *OP) RegisterClientKey(clientID string, pub any, kid string) {
+	o.storage.registerKey(clientID, jose.JSONWebKey{Key: pub, KeyID: kid})
+}
 
 // TokenRequests counts every POST to the token endpoint.
 func (o *OP) TokenRequests() int64 { return o.tokenReq.Load() }

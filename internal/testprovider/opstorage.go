@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,9 @@ type opStorage struct {
 	key       *rsa.PrivateKey
 	keyID     string
 	reuse     atomic.Int64
+	// clientKeys are the public keys of private_key_jwt clients and of
+	// jwt-bearer service accounts, by client id (or assertion issuer).
+	clientKeys map[string][]jose.JSONWebKey
 }
 
 type opUser struct{ id, username, password, email string }
@@ -66,6 +70,7 @@ func newOPStorage(ttl time.Duration, clients []*opClient, user opUser) (*opStora
 		authReqs: map[string]*opAuthRequest{}, codes: map[string]string{},
 		tokens: map[string]*opToken{}, refresh: map[string]*opRefresh{}, rotated: map[string]string{},
 		devices: map[string]*opDevice{}, userCodes: map[string]string{},
+		clientKeys: map[string][]jose.JSONWebKey{},
 	}
 	for _, c := range clients {
 		s.clients[c.id] = c
@@ -197,6 +202,8 @@ func requestClientID(r op.TokenRequest) string {
 		return r.clientID
 	case *op.DeviceAuthorizationState:
 		return r.ClientID
+	case op.TokenExchangeRequest:
+		return r.GetClientID()
 	}
 	return ""
 }
@@ -471,12 +478,62 @@ func (s *opStorage) GetPrivateClaimsFromScopes(context.Context, string, string, 
 	return nil, nil
 }
 
-func (s *opStorage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
-	return nil, errors.New("private_key_jwt is not supported by this test OP")
+// GetKeyByIDAndClientID returns a registered public key (RFC 7523): by kid,
+// or the client's only key when the assertion names none.
+func (s *opStorage) GetKeyByIDAndClientID(_ context.Context, kid, clientID string) (*jose.JSONWebKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := s.clientKeys[clientID]
+	for i := range keys {
+		if keys[i].KeyID == kid || (kid == "" && len(keys) == 1) {
+			return &keys[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no key %q registered for %q", kid, clientID)
 }
 
-func (s *opStorage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
-	return nil, errors.New("jwt-bearer grant is not supported by this test OP")
+func (s *opStorage) registerKey(clientID string, k jose.JSONWebKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clientKeys[clientID] = append(s.clientKeys[clientID], k)
+}
+
+// ValidateJWTProfileScopes allows the jwt-bearer grant (RFC 7523 §2.1) of a
+// service account with a registered key any scope it asks for.
+func (s *opStorage) ValidateJWTProfileScopes(_ context.Context, userID string, scopes []string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.clientKeys[userID]) == 0 {
+		return nil, errors.New("no service account " + userID)
+	}
+	return scopes, nil
+}
+
+// --- token exchange (RFC 8693) ---
+
+// ValidateTokenExchangeRequest issues an access token unless another type
+// is asked for; subject tokens are the OP's own (zitadel verifies them).
+func (s *opStorage) ValidateTokenExchangeRequest(_ context.Context, r op.TokenExchangeRequest) error {
+	if r.GetRequestedTokenType() == "" {
+		r.SetRequestedTokenType(oidc.AccessTokenType)
+	}
+	if r.GetExchangeSubjectTokenType() != oidc.AccessTokenType {
+		return oidc.ErrInvalidRequest().WithDescription("this OP exchanges its own access tokens only")
+	}
+	return nil
+}
+
+func (s *opStorage) CreateTokenExchangeRequest(context.Context, op.TokenExchangeRequest) error {
+	return nil
+}
+
+func (s *opStorage) GetPrivateClaimsFromTokenExchangeRequest(context.Context, op.TokenExchangeRequest) (map[string]any, error) {
+	return nil, nil
+}
+
+func (s *opStorage) SetUserinfoFromTokenExchangeRequest(_ context.Context, u *oidc.UserInfo, r op.TokenExchangeRequest) error {
+	s.setUserinfo(u, r.GetSubject(), r.GetScopes())
+	return nil
 }
 
 func (s *opStorage) Health(context.Context) error { return nil }
