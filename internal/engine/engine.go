@@ -94,6 +94,7 @@ func New(getenv func(string) string, stderr io.Writer, debug bool) (*Engine, err
 		Backend:    getenv("LANYARD_KEYRING_BACKEND"),
 		FileDir:    paths.KeyringDir,
 		Passphrase: store.Passphrase(getenv),
+		SealDir:    filepath.Join(paths.DataDir, "tokens"),
 	})
 	if err != nil {
 		return nil, err

@@ -30,6 +30,9 @@ func (e *Engine) Login(ctx context.Context, p *config.Profile, opt LoginOptions)
 		return nil, err
 	}
 	defer unlock()
+	if err := e.Store.Prepare(p.Name); err != nil {
+		return nil, err
+	}
 
 	if opt.RefreshToken != "" {
 		c, err := e.client(ctx, p)

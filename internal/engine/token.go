@@ -97,6 +97,11 @@ func expiry(t *Token, p *config.Profile) time.Time {
 // obtain runs under the profile lock: refresh when a refresh token is
 // stored for the same profile settings, else the grant itself.
 func (e *Engine) obtain(ctx context.Context, p *config.Profile, cached *Token, opt Options) (*Token, error) {
+	// A keyring that cannot take the new state must fail now, before the
+	// server rotates a refresh token.
+	if err := e.Store.Prepare(p.Name); err != nil {
+		return nil, err
+	}
 	key := p.CacheKey()
 	if p.UseIDToken() && !opt.ForceRefresh && cached != nil && cached.Key == key && cached.IDToken == "" && e.now().Before(cached.Expiry) {
 		// The last answer had no id_token and its access token is still
@@ -196,6 +201,9 @@ func (e *Engine) save(p *config.Profile, t *grant.Token, prevRefresh string) (*T
 	journaled := prevRefresh != "" && rec.RefreshToken != prevRefresh && e.Hot.WriteJournal(p.Name, prevRefresh, rec)
 	e.Hot.Drop(p.Name)
 	if err := e.Store.SaveToken(p.Name, rec); err != nil {
+		if journaled {
+			return nil, fmt.Errorf("the server issued a new refresh token but it could not be saved; it is kept in the journal %s, which the next lanyard call for %s adopts once the save works; fix the store, do not log in again: %w", e.Hot.JournalPath(p.Name), p.Name, err)
+		}
 		if rec.RefreshToken != prevRefresh {
 			return nil, fmt.Errorf("the server issued a new refresh token but it could not be saved, so the login is lost; fix the keyring, then run: lanyard login %s: %w", p.Name, err)
 		}

@@ -1,10 +1,7 @@
 package store
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -28,11 +25,17 @@ import (
 // containers whose seccomp profile blocks it) the hot cache is off and every
 // hit reads the store. The store stays the only source of truth: losing the
 // hot cache costs one unlock, nothing else.
+//
+// Stores that seal token states (every backend but file) get a HotCache
+// that never hits and only keeps the rotation journal, sealed with a key
+// derived from the profile's seal key.
 type HotCache struct {
 	dir   string
-	desc  string // keyctl description of this store's cache key
 	stamp func(profile string) string
-	pass  func() (string, error)
+	// key returns the AES-256 key of profile's entries and journal.
+	key func(profile string, create bool) ([]byte, error)
+	// hits is false for a journal-only cache.
+	hits bool
 }
 
 // hotEntry is what an entry decrypts to.
@@ -44,15 +47,39 @@ type hotEntry struct {
 // Hot returns the hot cache for this store, kept in dir, or nil when it
 // cannot work here (not the file backend, no keyctl) or is turned off with
 // LANYARD_HOT_CACHE=0. A nil *HotCache is valid and always misses.
+//
+// A store that seals token states gets a journal-only cache (see HotCache).
 func (s *Store) Hot(dir string, getenv func(string) string) *HotCache {
+	if s.sealDir != "" {
+		return &HotCache{dir: filepath.Join(dir, storeScope(s.sealDir)), stamp: s.stamp, key: s.journalKey}
+	}
 	if s.fileDir == "" || getenv("LANYARD_HOT_CACHE") == "0" || !keyctlAvailable {
 		return nil
 	}
-	sum := sha256.Sum256([]byte(s.fileDir))
-	scope := hex.EncodeToString(sum[:8])
-	// One subdirectory per store: two stores (LANYARD_KEYRING_DIR) sharing
-	// a runtime dir must not overwrite each other's entries or journals.
-	return &HotCache{dir: filepath.Join(dir, scope), desc: "lanyard:hot:" + scope, stamp: s.stamp, pass: s.pass}
+	scope := storeScope(s.fileDir)
+	desc := "lanyard:hot:" + scope
+	key := func(_ string, create bool) ([]byte, error) {
+		k, err := keyctlKey(desc, create)
+		if err != nil {
+			return nil, err
+		}
+		pass, err := s.pass()
+		if err != nil {
+			return nil, err
+		}
+		mac := hmac.New(sha256.New, k)
+		mac.Write([]byte(pass))
+		return mac.Sum(nil), nil
+	}
+	return &HotCache{dir: filepath.Join(dir, scope), stamp: s.stamp, key: key, hits: true}
+}
+
+// storeScope names a store's subdirectory of the hot cache: two stores
+// (LANYARD_KEYRING_DIR) sharing a runtime dir must not overwrite each
+// other's entries or journals.
+func storeScope(dir string) string {
+	sum := sha256.Sum256([]byte(dir))
+	return hex.EncodeToString(sum[:8])
 }
 
 // stamp identifies the current version of profile's token item in the file
@@ -60,6 +87,9 @@ func (s *Store) Hot(dir string, getenv func(string) string) *HotCache {
 // encrypts with a fresh salt and IV, so any rewrite changes it; size and
 // mtime would not do, as file times tick only every few milliseconds.
 func (s *Store) stamp(profile string) string {
+	if s.fileDir == "" {
+		return ""
+	}
 	b, err := os.ReadFile(filepath.Join(s.fileDir, fileName(tokenKey(profile))))
 	if err != nil {
 		return ""
@@ -76,11 +106,11 @@ func (h *HotCache) path(profile string) string {
 // Get returns the cached token of profile when its entry decrypts and still
 // matches the store item; the caller checks freshness.
 func (h *HotCache) Get(profile string) (*Token, bool) {
-	if h == nil {
+	if h == nil || !h.hits {
 		return nil, false
 	}
 	var e hotEntry
-	if !h.open(h.path(profile), profile, &e) || e.Stamp == "" || e.Stamp != h.stamp(profile) {
+	if !h.read(h.path(profile), profile, profile, &e) || e.Stamp == "" || e.Stamp != h.stamp(profile) {
 		return nil, false
 	}
 	return &e.Token, true
@@ -101,18 +131,18 @@ func (h *HotCache) Stamp(profile string) string {
 // has changed since: t might then be older than the store. Best effort:
 // failures only cost a later unlock.
 func (h *HotCache) Put(profile string, t *Token, stamp string) {
-	if h == nil || t == nil || t.AccessToken == "" || stamp == "" || stamp != h.stamp(profile) {
+	if h == nil || !h.hits || t == nil || t.AccessToken == "" || stamp == "" || stamp != h.stamp(profile) {
 		return
 	}
 	e := hotEntry{Stamp: stamp, Token: *t}
 	e.Token.RefreshToken, e.Token.State = "", ""
-	h.seal(h.path(profile), profile, e)
+	h.write(h.path(profile), profile, profile, e)
 }
 
-// seal encrypts v's JSON with aad and writes it to path. No fsync: a lost
+// write encrypts v's JSON with profile's key, bound to aad, and writes it to path. No fsync: a lost
 // entry only costs a later unlock, and writes may happen on the hit path.
-func (h *HotCache) seal(path, aad string, v any) bool {
-	gcm, err := h.aead(true)
+func (h *HotCache) write(path, profile, aad string, v any) bool {
+	key, err := h.key(profile, true)
 	if err != nil {
 		return false
 	}
@@ -120,11 +150,10 @@ func (h *HotCache) seal(path, aad string, v any) bool {
 	if err != nil {
 		return false
 	}
-	nonce := make([]byte, gcm.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
+	data, err := seal(key, plain, []byte(aad))
+	if err != nil {
 		return false
 	}
-	data := gcm.Seal(nonce, nonce, plain, []byte(aad))
 	if err := os.MkdirAll(h.dir, 0o700); err != nil {
 		return false
 	}
@@ -141,17 +170,17 @@ func (h *HotCache) seal(path, aad string, v any) bool {
 	return true
 }
 
-// open reads path, decrypts it with aad and decodes its JSON into v.
-func (h *HotCache) open(path, aad string, v any) bool {
+// read reads path, decrypts it with profile's key and aad and decodes its JSON into v.
+func (h *HotCache) read(path, profile, aad string, v any) bool {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return false
 	}
-	gcm, err := h.aead(false)
-	if err != nil || len(data) < gcm.NonceSize() {
+	key, err := h.key(profile, false)
+	if err != nil {
 		return false
 	}
-	plain, err := gcm.Open(nil, data[:gcm.NonceSize()], data[gcm.NonceSize():], []byte(aad))
+	plain, err := unseal(key, data, []byte(aad))
 	return err == nil && json.Unmarshal(plain, v) == nil
 }
 
@@ -160,25 +189,6 @@ func (h *HotCache) Drop(profile string) {
 	if h != nil {
 		os.Remove(h.path(profile))
 	}
-}
-
-// aead derives the entry cipher from the kernel-held key and the passphrase.
-func (h *HotCache) aead(create bool) (cipher.AEAD, error) {
-	k, err := keyctlKey(h.desc, create)
-	if err != nil {
-		return nil, err
-	}
-	pass, err := h.pass()
-	if err != nil {
-		return nil, err
-	}
-	mac := hmac.New(sha256.New, k)
-	mac.Write([]byte(pass))
-	block, err := aes.NewCipher(mac.Sum(nil))
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
 }
 
 // hotKeyLifetime is how long the cache key lives in the kernel keyring;

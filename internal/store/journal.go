@@ -20,13 +20,16 @@ func (h *HotCache) journalPath(profile string) string { return h.path(profile) +
 // returns false when it could not (no hot cache): the caller then relies
 // on the store save alone.
 func (h *HotCache) WriteJournal(profile, prev string, t *Token) bool {
-	return h != nil && h.seal(h.journalPath(profile), "journal:"+profile, Journal{Prev: prev, Token: *t})
+	return h != nil && h.write(h.journalPath(profile), profile, "journal:"+profile, Journal{Prev: prev, Token: *t})
 }
+
+// JournalPath is where profile's journal is kept.
+func (h *HotCache) JournalPath(profile string) string { return h.journalPath(profile) }
 
 // ReadJournal returns profile's journal, if one is left.
 func (h *HotCache) ReadJournal(profile string) (*Journal, bool) {
 	var j Journal
-	if h == nil || !h.open(h.journalPath(profile), "journal:"+profile, &j) {
+	if h == nil || !h.read(h.journalPath(profile), profile, "journal:"+profile, &j) {
 		return nil, false
 	}
 	return &j, true

@@ -1,6 +1,9 @@
 // Package store keeps lanyard's secrets and tokens in a keyring
-// (99designs/keyring). Each profile's token state is one item, so a cache
-// hit costs exactly one keyring read (one unlock with the file backend).
+// (99designs/keyring). A cache hit costs exactly one keyring read (one
+// unlock with the file backend): the file backend holds each profile's
+// token state as one item; every other backend holds a small key and the
+// state is sealed with it in a file (seal.go), whatever the backend's size
+// limits.
 package store
 
 import (
@@ -64,6 +67,9 @@ type Options struct {
 	FileDir string
 	// Passphrase returns the file backend's passphrase; called at most once.
 	Passphrase func() (string, error)
+	// SealDir holds the sealed token states of every backend but file
+	// (seal.go); "" stores states whole in the keyring.
+	SealDir string
 }
 
 // Store is lanyard's view of the keyring.
@@ -72,6 +78,10 @@ type Store struct {
 	backend string
 	fileDir string
 	pass    func() (string, error) // the file backend's passphrase, asked at most once
+	sealDir string                 // sealed token states; "" when stored whole
+
+	mu   sync.Mutex
+	keys map[string][]byte // seal keys read or made by this process
 }
 
 var backends = map[string]keyring.BackendType{
@@ -108,11 +118,13 @@ func Open(opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("could not open keyring (backend %q): %w; set LANYARD_KEYRING_BACKEND=file and LANYARD_KEYRING_PASSPHRASE for an encrypted file store", orAuto(opt.Backend), err)
 	}
-	s := &Store{kr: kr, backend: orAuto(opt.Backend)}
-	if opt.Backend == "file" {
+	s := &Store{kr: kr, backend: backendName(kr, opt.Backend)}
+	if s.backend == "file" {
 		s.fileDir = opt.FileDir
 		s.pass = pass
 		s.kr = &atomicFile{Keyring: kr, dir: opt.FileDir, cfg: cfg}
+	} else {
+		s.sealDir = opt.SealDir
 	}
 	return s, nil
 }
@@ -120,6 +132,37 @@ func Open(opt Options) (*Store, error) {
 // NewWithKeyring wraps an already open keyring (tests use keyring.NewArrayKeyring).
 func NewWithKeyring(kr keyring.Keyring, backend string) *Store {
 	return &Store{kr: kr, backend: backend}
+}
+
+// NewSealed wraps an already open keyring that holds only keys, with the
+// token states sealed in sealDir, as Open does for every backend but file.
+func NewSealed(kr keyring.Keyring, backend, sealDir string) *Store {
+	return &Store{kr: kr, backend: backend, sealDir: sealDir}
+}
+
+// backendName names the backend keyring.Open picked: the one asked for,
+// or for auto the one it found.
+func backendName(kr keyring.Keyring, asked string) string {
+	if asked != "" {
+		return asked
+	}
+	switch fmt.Sprintf("%T", kr) {
+	case "*keyring.secretsKeyring":
+		return "secret-service"
+	case "*keyring.keychain":
+		return "keychain"
+	case "*keyring.windowsKeyring":
+		return "wincred"
+	case "*keyring.passKeyring":
+		return "pass"
+	case "*keyring.keyctlKeyring":
+		return "keyctl"
+	case "*keyring.fileKeyring":
+		return "file"
+	case "*keyring.kwalletKeyring":
+		return "kwallet"
+	}
+	return "auto"
 }
 
 func orAuto(b string) string {
@@ -141,6 +184,18 @@ func (s *Store) Token(profile string) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.sealDir != "" {
+		key, err := decodeSealKey(data)
+		if err != nil {
+			return nil, &CorruptError{Profile: profile, Item: "token key", Err: err}
+		}
+		if key != nil {
+			s.rememberKey(profile, key)
+			if data, err = s.readSealed(profile, key); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var t Token
 	if err := json.Unmarshal(data, &t); err != nil {
 		return nil, &CorruptError{Profile: profile, Item: "token", Err: err}
@@ -154,6 +209,12 @@ func (s *Store) SaveToken(profile string, t *Token) error {
 	if err != nil {
 		return err
 	}
+	if s.sealDir != "" {
+		if err := s.writeSealed(profile, data); err != nil {
+			return fmt.Errorf("could not save token for profile %q: %w", profile, err)
+		}
+		return nil
+	}
 	err = s.kr.Set(keyring.Item{Key: tokenKey(profile), Data: data, Label: "lanyard token for " + profile, Description: "lanyard token"})
 	if err != nil {
 		return fmt.Errorf("could not save token for profile %q: %w", profile, err)
@@ -163,6 +224,12 @@ func (s *Store) SaveToken(profile string, t *Token) error {
 
 // DeleteToken removes the stored token state of profile; absent is not an error.
 func (s *Store) DeleteToken(profile string) error {
+	if s.sealDir != "" {
+		s.rememberKey(profile, nil)
+		if err := os.Remove(s.sealPath(profile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
 	return s.remove(tokenKey(profile))
 }
 

@@ -22,8 +22,9 @@ func openFile(t *testing.T, dir, pass string) *Store {
 
 func TestRoundTrip(t *testing.T) {
 	for name, s := range map[string]*Store{
-		"array": NewWithKeyring(keyring.NewArrayKeyring(nil), "array"),
-		"file":  openFile(t, t.TempDir(), "pw"),
+		"array":  NewWithKeyring(keyring.NewArrayKeyring(nil), "array"),
+		"file":   openFile(t, t.TempDir(), "pw"),
+		"sealed": NewSealed(keyring.NewArrayKeyring(nil), "array", t.TempDir()),
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := s.Token("p"); !errors.Is(err, ErrNotFound) {
