@@ -11,7 +11,7 @@ FUZZTIME ?= 5s
 # needs cgo for the Keychain backend, so only Linux builds without it.
 BUILD_CGO ?= $(if $(filter linux,$(shell go env GOOS)),0,1)
 
-.PHONY: build install test test-go-min mod-check fuzz bench lint demo generate install-httpie uninstall-httpie clean
+.PHONY: build install test cross test-go-min mod-check fuzz bench lint demo generate install-httpie uninstall-httpie clean
 
 build:
 	@mkdir -p bin
@@ -26,6 +26,12 @@ test:
 	go vet ./...
 	go test -race -count=1 -timeout 12m ./...
 	$(MAKE) fuzz
+	$(MAKE) cross
+
+# go vet and go build for linux, macOS and Windows (amd64, arm64), and the
+# test binaries of every package for Windows and macOS.
+cross:
+	@bash scripts/cross.sh
 
 # The tests once more with the oldest Go that go.mod's `go` line allows
 # (GOTOOLCHAIN fetches it through the module proxy), so that line stays true.
