@@ -2,7 +2,6 @@
 # (2.46+), built once from Debian trixie's source package into
 # $LANYARD_CI_CACHE and reused on later runs. Debian's git 2.39 stays the
 # default `git`; tests find the new one through LANYARD_GIT_NEW.
-# Also git-lfs (Debian's) for the LFS end-to-end test.
 git_new_dir="$LANYARD_CI_CACHE/git-new"
 if [ ! -x "$git_new_dir/bin/git" ]; then
   src_list=/etc/apt/sources.list.d/lanyard-trixie-src.sources
@@ -41,5 +40,3 @@ SRC
 fi
 export LANYARD_GIT_NEW="$git_new_dir/bin/git"
 "$LANYARD_GIT_NEW" version >&2
-
-command -v git-lfs >/dev/null || { apt_update_once; apt-get install -y -qq git-lfs; }
