@@ -37,7 +37,9 @@ func (c *ExecCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *engi
 	}
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = env.Stdin, env.Stdout, env.Stderr
-	cmd.Env = append(os.Environ(), "LANYARD_TOKEN="+engine.Value(t, p), "LANYARD_PROFILE="+p.Name)
+	// Never the keyring passphrase: the command is the user's, but it
+	// need not be able to decrypt every secret of the file backend.
+	cmd.Env = append(config.ChildEnv(os.Environ()), "LANYARD_TOKEN="+engine.Value(t, p), "LANYARD_PROFILE="+p.Name)
 	err = cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

@@ -51,7 +51,7 @@ func writeKey(t *testing.T, dir, pemText string) string {
 }
 
 // TestThroughEngine: grant = "plugin:github-app", the plugin binary found
-// on PATH, the private key resolved by lanyard from a file: reference.
+// on PATH (the host at LANYARD_PLUGIN_HOST), the private key resolved by lanyard from a file: reference.
 func TestThroughEngine(t *testing.T) {
 	bin := testbin.Build(t, "lanyard-grant-github-app", "lanyard-plugin-host")
 	k := appKey(t)
@@ -69,7 +69,7 @@ func TestThroughEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{"HOME": home, "XDG_DATA_HOME": filepath.Join(home, "data"), "PATH": bin}
+	vars := map[string]string{"HOME": home, "XDG_DATA_HOME": filepath.Join(home, "data"), "PATH": bin, "LANYARD_PLUGIN_HOST": filepath.Join(bin, "lanyard-plugin-host")}
 	var stderr bytes.Buffer
 	e := &engine.Engine{
 		Store:    store.NewWithKeyring(keyring.NewArrayKeyring(nil), "array"),

@@ -15,6 +15,8 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+
+	"github.com/lanyardhq/lanyard/internal/config"
 )
 
 // Headless reports whether no browser can be shown to the person running
@@ -97,6 +99,7 @@ func openWithOS(url string) error {
 // and stdout belongs to the tool protocols.
 func start(name string, args ...string) error {
 	cmd := exec.Command(name, args...)
+	cmd.Env = config.ChildEnv(os.Environ())
 	if err := cmd.Start(); err != nil {
 		return err
 	}

@@ -46,3 +46,30 @@ func TestOpenerBROWSER(t *testing.T) {
 		t.Fatalf("missing browser: got %v", err)
 	}
 }
+
+// TestOpenerChildEnvironment: the browser opener never inherits the
+// keyring passphrase, and keeps the desktop session's variables.
+func TestOpenerChildEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	t.Setenv("LANYARD_KEYRING_PASSPHRASE", "pp")
+	t.Setenv("DISPLAY", ":7")
+	script := filepath.Join(dir, "browser.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nenv > "+fifo+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	open := Opener(func(k string) string { return map[string]string{"BROWSER": script}[k] })
+	if err := open("https://auth.example/authorize"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(got), "LANYARD_KEYRING_PASSPHRASE") || !strings.Contains(string(got), "DISPLAY=:7") {
+		t.Errorf("the browser's environment:\n%s\nwant DISPLAY and no LANYARD_KEYRING_PASSPHRASE", got)
+	}
+}

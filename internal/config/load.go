@@ -174,6 +174,7 @@ func Parse(path string, data []byte) (*File, error) {
 		}
 		f.Profiles[name] = p
 	}
+	f.hideOthersEnv()
 	return f, nil
 }
 

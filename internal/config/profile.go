@@ -90,6 +90,9 @@ type Profile struct {
 	ActorTokenType     string   // default urn:ietf:params:oauth:token-type:jwt
 	RequestedTokenType string   // optional
 	Resource           []string // optional RFC 8707 resource indicators
+
+	// hiddenEnv: see HiddenEnv.
+	hiddenEnv []string
 }
 
 // PluginName returns NAME for grant "plugin:NAME", or "".

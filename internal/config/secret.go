@@ -38,6 +38,10 @@ func CheckSecretRef(v string) error {
 type SecretSource struct {
 	Keyring func(profile, key string) (string, error)
 	Getenv  func(string) string
+	// Environ is the environment cmd: commands start from (nil:
+	// os.Environ); ChildEnv removes the passphrase and Hide from it.
+	Environ func() []string
+	Hide    []string
 }
 
 // Resolve returns the secret that ref (the value of key in profile) points to.
@@ -73,6 +77,11 @@ func (s SecretSource) Resolve(ctx context.Context, profile, key, ref string) (st
 		// The command line comes from the profiles file; the secret comes
 		// back on stdout and never travels in process arguments.
 		c := exec.CommandContext(ctx, "/bin/sh", "-c", ref[4:])
+		environ := os.Environ
+		if s.Environ != nil {
+			environ = s.Environ
+		}
+		c.Env = ChildEnv(environ(), s.Hide...)
 		var out, errb bytes.Buffer
 		c.Stdout, c.Stderr = &out, &errb
 		if err := c.Run(); err != nil {

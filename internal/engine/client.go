@@ -66,7 +66,7 @@ func (e *Engine) client(ctx context.Context, p *config.Profile) (*grant.Client, 
 	}
 	secret := ""
 	if p.ClientSecret != "" {
-		secret, err = e.secrets().Resolve(ctx, p.Name, "client_secret", p.ClientSecret)
+		secret, err = e.secrets(p).Resolve(ctx, p.Name, "client_secret", p.ClientSecret)
 		if err != nil {
 			return nil, err
 		}

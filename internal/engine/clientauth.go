@@ -27,11 +27,11 @@ func (e *Engine) clientAuth(ctx context.Context, p *config.Profile, c *grant.Cli
 	case config.AuthClientAssertion:
 		c.Assertion = e.Source(p, "client_assertion", p.ClientAssertion, true)
 	case config.AuthTLS, config.AuthSelfSignedTLS:
-		cert, err := e.secrets().Resolve(ctx, p.Name, "tls_cert", p.TLSCert)
+		cert, err := e.secrets(p).Resolve(ctx, p.Name, "tls_cert", p.TLSCert)
 		if err != nil {
 			return err
 		}
-		key, err := e.secrets().Resolve(ctx, p.Name, "tls_key", p.TLSKey)
+		key, err := e.secrets(p).Resolve(ctx, p.Name, "tls_key", p.TLSKey)
 		if err != nil {
 			return err
 		}
@@ -46,7 +46,7 @@ func (e *Engine) clientAuth(ctx context.Context, p *config.Profile, c *grant.Cli
 
 // KeySigner reads p's private_key and checks it against signing_alg.
 func (e *Engine) KeySigner(ctx context.Context, p *config.Profile) (*grant.KeySigner, error) {
-	pemKey, err := e.secrets().Resolve(ctx, p.Name, "private_key", p.PrivateKey)
+	pemKey, err := e.secrets(p).Resolve(ctx, p.Name, "private_key", p.PrivateKey)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (e *Engine) Source(p *config.Profile, key, ref string, jwt bool) *grant.Sou
 	return &grant.Source{
 		Key: key, Ref: ref, JWT: jwt,
 		Resolve: func(ctx context.Context, key, ref string) (string, error) {
-			return e.secrets().Resolve(ctx, p.Name, key, ref)
+			return e.secrets(p).Resolve(ctx, p.Name, key, ref)
 		},
 		Getenv: e.getenv(), HTTP: e.HTTP, Now: e.Now,
 	}

@@ -148,11 +148,13 @@ func (e *Engine) resolver() *discovery.Resolver {
 // ResolveSecret returns the secret that ref (the value of key in p) points
 // to: the keyring, env:, file: or cmd:.
 func (e *Engine) ResolveSecret(ctx context.Context, p *config.Profile, key, ref string) (string, error) {
-	return e.secrets().Resolve(ctx, p.Name, key, ref)
+	return e.secrets(p).Resolve(ctx, p.Name, key, ref)
 }
 
-func (e *Engine) secrets() config.SecretSource {
-	return config.SecretSource{Keyring: e.Store.Secret, Getenv: e.getenv()}
+// secrets resolves p's references; its cmd: commands get a child
+// environment without the passphrase and other profiles' env: secrets.
+func (e *Engine) secrets(p *config.Profile) config.SecretSource {
+	return config.SecretSource{Keyring: e.Store.Secret, Getenv: e.getenv(), Hide: p.HiddenEnv()}
 }
 
 func (e *Engine) getenv() func(string) string {

@@ -107,7 +107,8 @@ func (s *hygieneServer) serve(w http.ResponseWriter, r *http.Request) {
 // --debug through client_credentials (secret from a cmd: command, from the
 // keyring and from the environment), password, refresh token import,
 // rotation, a rejected client, git/docker/kubectl requests, exec, status,
-// logout --revoke. LANYARD_HYGIENE_DUMP=1 logs what was checked. Then no secret may appear in clear anywhere under the
+// logout --revoke, and the environments of the processes lanyard starts
+// (cmd: secrets, exec). LANYARD_HYGIENE_DUMP=1 logs what was checked. Then no secret may appear in clear anywhere under the
 // temporary HOME (profiles file, state dir, lock files, discovery cache,
 // keyring files) nor in any stderr, nor in the arguments of any process
 // lanyard starts.
@@ -131,18 +132,23 @@ func TestSecretHygiene(t *testing.T) {
 	env.Set("LANYARD_DEBUG", "1")
 	env.Set("HYG_SECRET", srv.clientSecret)
 	env.Set("HYG_WRONG", "hyg-wrong-"+tag)
+	passphrase := "hyg-pp-" + tag
+	env.Set("LANYARD_KEYRING_PASSPHRASE", passphrase)
 
 	// The cmd: secret: a script outside HOME that records the command lines
-	// of itself and its ancestors (sh -c, lanyard), then prints the secret.
+	// of itself and its ancestors (sh -c, lanyard) and its environment,
+	// then prints the secret.
 	outside := t.TempDir()
 	secretFile := filepath.Join(outside, "secret")
 	argvLog := filepath.Join(outside, "argv.log")
+	cmdEnvLog := filepath.Join(outside, "cmd-env.log")
 	script := filepath.Join(outside, "secret.sh")
 	writeFile(t, secretFile, srv.clientSecret+"\n")
 	writeFile(t, script, fmt.Sprintf(`p=$$
 for i in 1 2 3; do tr '\0' ' ' < /proc/$p/cmdline; echo; p=$(awk '{print $4}' /proc/$p/stat); done >> %q
+env >> %q
 cat %q
-`, argvLog, secretFile))
+`, argvLog, cmdEnvLog, secretFile))
 
 	env.WriteConfig(t, fmt.Sprintf(`
 [profiles.cc]
@@ -217,7 +223,8 @@ client_secret = "env:HYG_WRONG"
 	lanyard(true, false, "", "status")
 	lanyard(true, false, "", "profiles")
 	execArgv := filepath.Join(outside, "exec-argv")
-	lanyard(true, false, "", "exec", "rt", "--", "sh", "-c", `test -n "$LANYARD_TOKEN" && tr '\0' ' ' < /proc/$$/cmdline > "$0"`, execArgv)
+	execEnv := filepath.Join(outside, "exec-env")
+	lanyard(true, false, "", "exec", "rt", "--", "sh", "-c", `test -n "$LANYARD_TOKEN" && tr '\0' ' ' < /proc/$$/cmdline > "$0" && env > "$1"`, execArgv, execEnv)
 
 	has := func(h string) bool { return strings.Contains(strings.Join(helpers, " "), h) }
 	if has("git-credential-lanyard") {
@@ -248,6 +255,15 @@ client_secret = "env:HYG_WRONG"
 	}
 	if strings.Contains(string(argv), tag) {
 		t.Errorf("a secret appeared in a command line:\n%s", argv)
+	}
+	// Child environments: the cmd: command sees neither the passphrase nor
+	// the env: secrets of other profiles (rt's HYG_SECRET, bad's
+	// HYG_WRONG); exec's command (the user's own) never the passphrase.
+	if ce, err := os.ReadFile(cmdEnvLog); err != nil || leak(ce, tag) || !strings.Contains(string(ce), "PATH=") {
+		t.Errorf("cmd: secret command environment (%v): want PATH and no secret:\n%s", err, ce)
+	}
+	if ee, err := os.ReadFile(execEnv); err != nil || strings.Contains(string(ee), passphrase) || !strings.Contains(string(ee), "LANYARD_TOKEN=") {
+		t.Errorf("lanyard exec: child environment (%v) must carry LANYARD_TOKEN and not the keyring passphrase:\n%s", err, ee)
 	}
 
 	// Nothing in clear on disk under HOME, nor in any log.

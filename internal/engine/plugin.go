@@ -24,7 +24,7 @@ func (e *Engine) runPlugin(ctx context.Context, p *config.Profile, cached *Token
 		// The state belongs to the settings it was minted with.
 		state = cached.State
 	}
-	secrets := e.secrets()
+	secrets := e.secrets(p)
 	var resolveErr error // already names the profile and the setting
 	req := grant.PluginRequest{
 		Name:     p.PluginName(),
@@ -43,7 +43,9 @@ func (e *Engine) runPlugin(ctx context.Context, p *config.Profile, cached *Token
 	}
 	start := e.now()
 	e.log().Debug("running grant plugin", "profile", p.Name, "plugin", req.Name, "pinned", req.SHA256 != "", "has_state", state != "")
-	t, err := e.PluginHost().Token(ctx, req)
+	host := e.PluginHost()
+	host.Env = config.ChildEnv(os.Environ(), p.HiddenEnv()...)
+	t, err := host.Token(ctx, req)
 	if err != nil {
 		if resolveErr != nil && errors.Is(err, resolveErr) {
 			return nil, err
@@ -93,22 +95,19 @@ func NewPluginHost(getenv func(string) string, stderr io.Writer, debug bool) *gr
 	}
 }
 
-// pluginHostPaths lists where lanyard-plugin-host may be: $LANYARD_PLUGIN_HOST,
-// next to the running binary (make install puts them together), then $PATH.
+// pluginHostPaths lists where lanyard-plugin-host may be: $LANYARD_PLUGIN_HOST
+// (which must be absolute, see grant.PluginHost.HostPaths), else next to
+// the running binary (make install puts them together). Never $PATH: the
+// host runs with the plugins' secrets, and a directory early on PATH must
+// not be able to supply it.
 func pluginHostPaths(getenv func(string) string) []string {
-	var out []string
 	if v := getenv("LANYARD_PLUGIN_HOST"); v != "" {
-		out = append(out, v)
+		return []string{v}
 	}
 	if exe, err := os.Executable(); err == nil {
-		out = append(out, filepath.Join(filepath.Dir(exe), grant.PluginHostName))
+		return []string{filepath.Join(filepath.Dir(exe), grant.PluginHostName)}
 	}
-	for _, d := range filepath.SplitList(getenv("PATH")) {
-		if filepath.IsAbs(d) {
-			out = append(out, filepath.Join(d, grant.PluginHostName))
-		}
-	}
-	return out
+	return nil
 }
 
 // PluginSearchPath is where lanyard looks for lanyard-grant-NAME, in order.

@@ -543,3 +543,59 @@ func sameToken(a, b *Token) bool {
 	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb)
 }
+
+// TestPluginChildEnvironment: the plugin host and its plugin never see the
+// keyring passphrase nor another profile's env: secret, but keep PATH,
+// HOME, proxy settings and locale.
+func TestPluginChildEnvironment(t *testing.T) {
+	env := newPluginEnv(t)
+	for k, v := range map[string]string{
+		"LANYARD_KEYRING_PASSPHRASE": "pp", "OTHER_SECRET": "x", "HTTPS_PROXY": "http://127.0.0.1:9", "LC_ALL": "C",
+	} {
+		t.Setenv(k, v)
+	}
+	f, err := config.Parse("plugins.toml", []byte(`
+[profiles.p]
+grant = "plugin:test"
+[profiles.p.plugin]
+required = "yes"
+mode = "env"
+probe = "LANYARD_KEYRING_PASSPHRASE,OTHER_SECRET,PATH,HOME,HTTPS_PROXY,LC_ALL"
+
+[profiles.q]
+grant = "client_credentials"
+token_url = "https://auth.example.com/token"
+client_id = "c"
+client_secret = "env:OTHER_SECRET"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.e.Token(t.Context(), f.Profiles["p"], Options{})
+	if err == nil || !strings.Contains(err.Error(), "sees [PATH HOME HTTPS_PROXY LC_ALL]") {
+		t.Fatalf("got %v, want the plugin to see PATH HOME HTTPS_PROXY LC_ALL and nothing secret", err)
+	}
+}
+
+// TestPluginHostNeverFromPATH: a lanyard-plugin-host early on PATH (a
+// cloned repository's bin/, say) is never run.
+func TestPluginHostNeverFromPATH(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, grant.PluginHostName), []byte("#!/bin/sh\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := pluginHostPaths(func(k string) string { return map[string]string{"PATH": dir}[k] })
+	if want := []string{filepath.Join(filepath.Dir(exe), grant.PluginHostName)}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want only %q", got, want)
+	}
+	got = pluginHostPaths(func(k string) string {
+		return map[string]string{"PATH": dir, "LANYARD_PLUGIN_HOST": "/opt/lanyard/lanyard-plugin-host"}[k]
+	})
+	if want := []string{"/opt/lanyard/lanyard-plugin-host"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want only %q", got, want)
+	}
+}

@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/lanyardhq/lanyard/internal/config"
 )
 
 // Grant plugins run in two hops: lanyard's engine execs lanyard-plugin-host
@@ -59,8 +61,12 @@ func validPluginName(name string) bool {
 type PluginHost struct {
 	// Dirs are searched in order for lanyard-grant-NAME (see PluginDirs).
 	Dirs []string
-	// HostPaths are the candidate paths of lanyard-plugin-host, in order.
+	// HostPaths are the candidate paths of lanyard-plugin-host, in order;
+	// each must be absolute (the host is never looked up on PATH).
 	HostPaths []string
+	// Env is the host's environment (and so its plugins'); nil:
+	// config.ChildEnv(os.Environ()). Never the keyring passphrase.
+	Env []string
 	// Timeout bounds one run: start, Describe and Token together.
 	Timeout time.Duration
 	// Stderr receives the plugins' logs: warnings and errors always,
@@ -355,6 +361,9 @@ func (h *PluginHost) timeout() time.Duration {
 // hostPath returns the first lanyard-plugin-host among HostPaths.
 func (h *PluginHost) hostPath() (string, error) {
 	for _, p := range h.HostPaths {
+		if !filepath.IsAbs(p) {
+			return "", fmt.Errorf("%s path %q is not absolute; set LANYARD_PLUGIN_HOST to its full path, or unset it to use the one next to lanyard", PluginHostName, p)
+		}
 		if IsExecutable(p) {
 			return p, nil
 		}
@@ -378,6 +387,10 @@ func (h *PluginHost) runHost(ctx context.Context, req HostRequest) (*HostRespons
 	ctx, cancel := context.WithTimeout(ctx, h.timeout()+10*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, host)
+	cmd.Env = h.Env
+	if cmd.Env == nil {
+		cmd.Env = config.ChildEnv(os.Environ())
+	}
 	cmd.Stdin = bytes.NewReader(in)
 	var out bytes.Buffer
 	cmd.Stdout = &out

@@ -226,6 +226,12 @@ func TestPluginHostErrors(t *testing.T) {
 	if _, err := h.Token(t.Context(), PluginRequest{Name: "x"}); err == nil || !strings.Contains(err.Error(), "lanyard-plugin-host not found") {
 		t.Errorf("without a host: got %v", err)
 	}
+	// A relative LANYARD_PLUGIN_HOST would resolve against the caller's
+	// working directory (git runs helpers in the repository).
+	h.HostPaths = []string{PluginHostName}
+	if _, err := h.Token(t.Context(), PluginRequest{Name: "x"}); err == nil || !strings.Contains(err.Error(), "is not absolute") {
+		t.Errorf("relative host path: got %v", err)
+	}
 }
 
 // TestHotPathLinksNoGRPC guards the split: the engine and every helper

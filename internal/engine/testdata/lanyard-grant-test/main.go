@@ -1,7 +1,8 @@
 // Command lanyard-grant-test is the grant plugin the engine's tests run.
 // Its setting "mode" picks a behaviour: ok (default), crash (exits in the
 // middle of Token), hang (never answers), fail (returns an error),
-// bad-setting (returns a SettingError). Each start appends a line to the
+// bad-setting (returns a SettingError), env (fails naming which of the
+// variables in setting "probe", comma-separated, it can see). Each start appends a line to the
 // file named by LANYARD_TEST_PLUGIN_STARTS, so tests count starts.
 package main
 
@@ -25,6 +26,7 @@ func (testGrant) Describe(context.Context) (*plugin.Description, error) {
 		{Name: "ttl", Description: "token lifetime, default 1h"},
 		{Name: "password", Description: "echoed into the token", Secret: true},
 		{Name: "required", Required: true},
+		{Name: "probe", Description: "variables mode env reports"},
 	}}, nil
 }
 
@@ -39,6 +41,14 @@ func (testGrant) Token(ctx context.Context, settings map[string]string, state st
 	case "fail":
 		plugin.Logger().Warn("about to fail")
 		return nil, errors.New("upstream said no")
+	case "env":
+		var seen []string
+		for _, name := range strings.Split(settings["probe"], ",") {
+			if _, ok := os.LookupEnv(name); ok {
+				seen = append(seen, name)
+			}
+		}
+		return nil, fmt.Errorf("sees [%s]", strings.Join(seen, " "))
 	case "bad-setting":
 		return nil, &plugin.SettingError{Setting: "required", Msg: "must be yes"}
 	}
