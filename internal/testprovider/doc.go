@@ -9,6 +9,9 @@
 //     endpoints of the four seed APIs (see DESIGN.md, "Profiles") and enforce their wire
 //     quirks strictly: a request in the wrong shape is rejected with an
 //     RFC 6749 §5.2 JSON error, never silently accepted.
+//   - [Bulky] issues token states of a chosen size (16 KB: JWTs with many
+//     group claims, as Entra ID sends them) and rotates refresh tokens, for
+//     the keyring backends' size limits.
 //   - [Fault] is a token endpoint that answers from a script (5xx, 429 with
 //     Retry-After, HTML bodies, delays, connections reset mid-body).
 //
