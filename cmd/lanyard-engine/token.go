@@ -17,6 +17,7 @@ type TokenCmd struct {
 	Format       string        `enum:"raw,json,header,env" default:"raw" help:"Output: raw token, json {access_token,token_type,expires_at,profile}, header (Authorization: Bearer ...), env (LANYARD_TOKEN=...)."`
 	MinTTL       time.Duration `name:"min-ttl" help:"Refresh unless the token stays valid this long."`
 	ForceRefresh bool          `help:"Ignore the cached access token (after the API answered 401)."`
+	URL          string        `name:"url" placeholder:"URL" help:"The URL the token is for (the HTTPie plugin passes the request's): answer only when the profile's match serves it."`
 }
 
 // TokenJSON is the stable --format json contract.
@@ -32,6 +33,13 @@ func (c *TokenCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *eng
 	p, err := cfg.Profile(c.Profile)
 	if err != nil {
 		return err
+	}
+	if c.URL != "" {
+		// Before any token is fetched: a URL outside the profile's match
+		// (another host, plain http) never gets one.
+		if err := p.Serves(c.URL); err != nil {
+			return err
+		}
 	}
 	t, err := eng.Token(ctx, p, engine.Options{MinTTL: c.MinTTL, ForceRefresh: c.ForceRefresh, Interactive: interactive()})
 	if err != nil {

@@ -127,13 +127,20 @@ func installPlugin(t *testing.T, target string) {
 // newHTTPie sets up the environment `http` runs in: lanyard on PATH,
 // HTTPie's config dir in a temp dir (no update checks: no network), and
 // the plugin on PYTHONPATH.
-func newHTTPie(t *testing.T, bin, site string, op *testprovider.OP) *httpie {
+func newHTTPie(t *testing.T, bin, site string, op *testprovider.OP, apiURL string) *httpie {
 	t.Helper()
 	httpBin := testbin.NeedTool(t, "http")
 	env := testbin.NewEnv(t, bin)
 	env.Set("LANYARD_TEST_OP_SECRET", op.ConfidentialClientSecret)
-	env.WriteConfig(t, strings.ReplaceAll(`
+	env.WriteConfig(t, strings.ReplaceAll(strings.ReplaceAll(`
 [profiles.api]
+issuer = "ISSUER"
+grant = "client_credentials"
+client_id = "lanyard-confidential"
+client_secret = "env:LANYARD_TEST_OP_SECRET"
+match = ["API/"]
+
+[profiles.nomatch]
 issuer = "ISSUER"
 grant = "client_credentials"
 client_id = "lanyard-confidential"
@@ -143,7 +150,8 @@ client_secret = "env:LANYARD_TEST_OP_SECRET"
 issuer = "ISSUER"
 grant = "refresh_token"
 client_id = "lanyard-cli"
-`, "ISSUER", op.Issuer))
+match = ["API/"]
+`, "ISSUER", op.Issuer), "API", apiURL))
 	cfgDir := filepath.Join(env.Home, "httpie")
 	if err := os.MkdirAll(cfgDir, 0o700); err != nil {
 		t.Fatal(err)
@@ -169,7 +177,7 @@ func TestHTTPie(t *testing.T) {
 	defer srv.Close()
 	site := t.TempDir()
 	installPlugin(t, site)
-	h := newHTTPie(t, testbin.Build(t, "lanyard"), site, op)
+	h := newHTTPie(t, testbin.Build(t, "lanyard"), site, op, srv.URL)
 	lanyard := "--auth-type=lanyard"
 	url := srv.URL + "/v1/me"
 
@@ -221,6 +229,16 @@ func TestHTTPie(t *testing.T) {
 	h.fails(`profile "nope" not found`, lanyard, "--auth=nope", "GET", url)
 	h.fails("run: lanyard login needslogin", lanyard, "--auth=needslogin", "GET", url)
 	h.fails("use --auth=PROFILE or --auth=PROFILE:query", lanyard, "--auth=api:cookie", "GET", url)
+	// match applies: another server (same host, another port) and a
+	// profile without match get no token.
+	other := &api{op: op}
+	otherSrv := httptest.NewServer(other)
+	defer otherSrv.Close()
+	h.fails("none of its match prefixes covers the URL", lanyard, "--auth=api", "GET", otherSrv.URL+"/v1/me")
+	h.fails("add match = [", lanyard, "--auth=nomatch", "GET", url)
+	if okN, rej := other.counts(); okN+rej != 0 {
+		t.Errorf("the unmatched server got %d requests, want 0", okN+rej)
+	}
 	h.env.Set("LANYARD_BIN", filepath.Join(t.TempDir(), "no-such-lanyard"))
 	h.fails("check LANYARD_BIN or PATH", lanyard, "--auth=api", "GET", url)
 	if okN, rej := a.counts(); okN != okBefore || rej != rejBefore {

@@ -3,8 +3,9 @@
     http --auth-type=lanyard --auth=PROFILE GET https://api.example/...
     http --auth-type=lanyard --auth=PROFILE:query GET https://api.example/...
 
-The plugin runs ``lanyard token PROFILE --format json`` (the binary named by
-LANYARD_BIN, else ``lanyard`` on PATH) and sends the token as
+The plugin runs ``lanyard token PROFILE --format json --url URL`` (the binary
+named by LANYARD_BIN, else ``lanyard`` on PATH), which answers only when the
+profile's ``match`` serves the request URL, and sends the token as
 ``Authorization: Bearer TOKEN``, or with ``:query`` as an ``access_token``
 query parameter (Whisk accepts that; RFC 6750 section 2.3). If the API
 answers 401, the plugin asks lanyard once more with ``--force-refresh`` and
@@ -66,15 +67,17 @@ def lanyard_binary():
     return exe
 
 
-def fetch_token(profile, force_refresh=False):
-    """Run lanyard token PROFILE --format json and return its JSON object.
+def fetch_token(profile, url, force_refresh=False):
+    """Run lanyard token PROFILE --format json --url URL and return its JSON
+    object. lanyard answers only when the profile's match serves URL, so the
+    token never goes to another host or over plain http.
 
     stdin is /dev/null: HTTPie's stdin may be the request body, and a login
     that needs a person never starts from here (lanyard then fails with the
     login command to run instead).
     """
     exe = lanyard_binary()
-    args = [exe, "token", profile, "--format", "json"]
+    args = [exe, "token", profile, "--format", "json", "--url", url]
     if force_refresh:
         args.append("--force-refresh")
     try:
@@ -152,7 +155,7 @@ class LanyardAuth(AuthBase):
         # exception there would print a traceback.
         self.profile, self.mode = parse_auth(self.raw_auth)
         self._url = r.url
-        self._apply(r, fetch_token(self.profile))
+        self._apply(r, fetch_token(self.profile, self._url))
         r.register_hook("response", self.handle_401)
         return r
 
@@ -178,7 +181,7 @@ class LanyardAuth(AuthBase):
         if body is not None and not isinstance(body, (bytes, str)):
             return r  # a stream (file upload, stdin) cannot be sent twice
         self._retried = True
-        tok = fetch_token(self.profile, force_refresh=True)
+        tok = fetch_token(self.profile, self._url, force_refresh=True)
         # As requests' HTTPDigestAuth does: drain and release the connection,
         # then send a copy with the new token.
         r.content
