@@ -11,9 +11,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
+	"github.com/lanyardhq/lanyard/internal/agent/front"
 	"github.com/lanyardhq/lanyard/internal/backchannel"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/discovery"
@@ -165,14 +165,8 @@ func (e *Engine) getenv() func(string) string {
 }
 
 // DebugFromEnv reads LANYARD_DEBUG the same way for every binary.
-func DebugFromEnv(getenv func(string) string) bool { return EnvBool(getenv("LANYARD_DEBUG")) }
+func DebugFromEnv(getenv func(string) string) bool { return front.DebugFromEnv(getenv) }
 
 // EnvBool reads a boolean environment value the way git does: unset, empty,
 // 0, false, no and off are false; anything else is true.
-func EnvBool(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "", "0", "false", "no", "off":
-		return false
-	}
-	return true
-}
+func EnvBool(v string) bool { return front.EnvBool(v) }

@@ -1,15 +1,7 @@
 package engine
 
-import "fmt"
+import "github.com/lanyardhq/lanyard/internal/agent/front"
 
 // Redact shows a secret as its first four characters and its length, enough
 // to tell two tokens apart in a --debug log (as aws-vault's FormatKeyForDisplay).
-func Redact(s string) string {
-	if s == "" {
-		return `""`
-	}
-	if len(s) <= 8 {
-		return fmt.Sprintf("…(%d chars)", len(s))
-	}
-	return fmt.Sprintf("%s…(%d chars)", s[:4], len(s))
-}
+func Redact(s string) string { return front.Redact(s) }

@@ -62,12 +62,19 @@ func (e *Engine) Token(ctx context.Context, p *config.Profile, opt Options) (*To
 
 // fresh reports whether t may be handed out for p now.
 func (e *Engine) fresh(t *Token, p *config.Profile, minTTL time.Duration) bool {
+	return FreshFor(t, p, minTTL, e.now())
+}
+
+// FreshFor reports whether t may be handed out for p at now and stays valid
+// for max(refresh_before, minTTL): the rule of Token's fast path, for
+// callers that keep tokens in memory (the agent).
+func FreshFor(t *Token, p *config.Profile, minTTL time.Duration, now time.Time) bool {
 	if t == nil || t.Key != p.CacheKey() || value(t, p) == "" {
 		return false
 	}
 	exp := expiry(t, p)
 	margin := max(p.EffectiveRefreshBefore(exp.Sub(t.Obtained)), minTTL)
-	return e.now().Add(margin).Before(exp)
+	return now.Add(margin).Before(exp)
 }
 
 // value is what the tools receive: the access token or, with use =

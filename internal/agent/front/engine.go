@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // EngineName is the binary that holds the whole of lanyard.
@@ -39,4 +40,29 @@ func EnginePath() (string, error) {
 		return "", err
 	}
 	return p, nil
+}
+
+// DebugFromEnv reads LANYARD_DEBUG the same way for every binary.
+func DebugFromEnv(getenv func(string) string) bool { return EnvBool(getenv("LANYARD_DEBUG")) }
+
+// EnvBool reads a boolean environment value the way git does: unset, empty,
+// 0, false, no and off are false; anything else is true.
+func EnvBool(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "false", "no", "off":
+		return false
+	}
+	return true
+}
+
+// Redact shows a secret as its first four characters and its length, enough
+// to tell two tokens apart in a --debug log (as aws-vault's FormatKeyForDisplay).
+func Redact(s string) string {
+	if s == "" {
+		return `""`
+	}
+	if len(s) <= 8 {
+		return fmt.Sprintf("…(%d chars)", len(s))
+	}
+	return fmt.Sprintf("%s…(%d chars)", s[:4], len(s))
 }

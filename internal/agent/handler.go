@@ -1,0 +1,488 @@
+// Package agent is the lanyard agent: one per-user process that owns token
+// state in memory, runs the engine, and answers the thin helpers over a
+// unix socket (server.go). Its Handler turns one wire.Request into a
+// wire.Response; the same Handler, in-process, serves `lanyard-engine agent
+// oneshot` (LANYARD_AGENT=off and interactive logins) and the helpers'
+// unit tests.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/engine"
+	"golang.org/x/sync/singleflight"
+)
+
+// identityTokenUsername makes docker clients treat the secret as a registry
+// identity (refresh) token: never right for an access token.
+const identityTokenUsername = "<token>"
+
+// Handler answers wire requests from the profiles file and the engine,
+// keeping the tokens it handed out in memory.
+type Handler struct {
+	Getenv func(string) string
+	// Open builds the engine; it is called once per Handler that needs
+	// one, so the keyring is unlocked once per agent lifetime.
+	Open func() (*engine.Engine, error)
+	// Interactive lets a request that says so run a login (oneshot only:
+	// the agent has no terminal and never logs in).
+	Interactive bool
+	// Timeout bounds one refresh or grant (default 2m). It runs detached
+	// from the caller: a caller killed mid-refresh never aborts it.
+	Timeout time.Duration
+	// Recent: profiles used within this long are refreshed ahead of expiry
+	// (default 1h; LANYARD_AGENT_REFRESH_AHEAD, 0 turns it off).
+	Recent time.Duration
+	Now    func() time.Time
+
+	mu       sync.Mutex
+	eng      *engine.Engine
+	cfg      *config.File
+	cfgErr   error
+	cfgStamp string
+	mem      map[string]*entry
+	wake     chan struct{}
+	flights  singleflight.Group
+}
+
+// entry is what the agent knows about one profile.
+type entry struct {
+	tok      *engine.Token
+	prof     *config.Profile
+	lastUsed time.Time
+	// refresh ahead: the next attempt after a failure, how many failed in a
+	// row, why the last one failed, and whether it is pointless (no way to
+	// refresh without a person).
+	retryAt  time.Time
+	failures int
+	lastErr  string
+	noAhead  bool
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) timeout() time.Duration {
+	if h.Timeout > 0 {
+		return h.Timeout
+	}
+	return 2 * time.Minute
+}
+
+// Resolve answers one request. Failures the user must act on are
+// responses (status error or login_required with a message), not errors.
+func (h *Handler) Resolve(ctx context.Context, req *wire.Request) (*wire.Response, error) {
+	return h.resolve(ctx, req)
+}
+
+func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Response, error) {
+	var only map[string]bool
+	if req.Only != nil {
+		only = map[string]bool{}
+		for _, n := range req.Only {
+			only[n] = true
+		}
+	}
+	switch req.Op {
+	case wire.OpPing:
+		return &wire.Response{Status: wire.StatusOK}, nil
+	case wire.OpStop:
+		if only != nil {
+			return failure(errors.New("a forwarding socket cannot stop the agent; run lanyard agent stop on the agent's machine")), nil
+		}
+		return &wire.Response{Status: wire.StatusOK}, nil
+	case wire.OpStatus:
+		return &wire.Response{Status: wire.StatusOK, Agent: &wire.AgentStatus{Profiles: h.Status(only)}}, nil
+	case wire.OpForget:
+		if only != nil {
+			return failure(errors.New("a forwarding socket cannot make the agent forget; run lanyard logout on the agent's machine")), nil
+		}
+		h.forget(req.Profile)
+		return &wire.Response{Status: wire.StatusOK}, nil
+	case wire.OpGet, wire.OpErase:
+	default:
+		return failure(fmt.Errorf("unknown agent operation %q; the helper and the agent are different versions: run lanyard agent stop", req.Op)), nil
+	}
+	p, resp := h.pick(req, only)
+	if resp != nil {
+		return resp, nil
+	}
+	if req.Op == wire.OpErase || req.Rejected != "" {
+		if err := h.erase(ctx, p, req.Rejected); err != nil {
+			return failure(err), nil
+		}
+		if req.Op == wire.OpErase {
+			return &wire.Response{Status: wire.StatusOK, Profile: p.Name}, nil
+		}
+	}
+	t, err := h.token(ctx, p, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		resp := failure(err)
+		resp.Profile = p.Name
+		return resp, nil
+	}
+	typ := t.TokenType
+	if typ == "" || p.UseIDToken() {
+		typ = "Bearer"
+	}
+	return &wire.Response{
+		Status:         wire.StatusOK,
+		Token:          engine.Value(t, p),
+		TokenType:      typ,
+		Expiry:         engine.Expiry(t, p),
+		Profile:        p.Name,
+		GitUsername:    p.GitUsername,
+		DockerUsername: p.DockerUsername,
+	}, nil
+}
+
+// failure turns an error into the response a helper prints.
+func failure(err error) *wire.Response {
+	var le *engine.LoginRequiredError
+	if errors.As(err, &le) {
+		return &wire.Response{Status: wire.StatusLoginRequired, Profile: le.Profile, Message: err.Error()}
+	}
+	return &wire.Response{Status: wire.StatusError, Message: err.Error()}
+}
+
+func noMatch() *wire.Response { return &wire.Response{Status: wire.StatusNoMatch} }
+
+// config returns the profiles file, read again when it changed on disk, so
+// profile edits take effect without restarting the agent.
+func (h *Handler) config(only map[string]bool) (*config.File, error) {
+	cfg, err := h.load()
+	if err != nil || only == nil {
+		return cfg, err
+	}
+	sub := &config.File{Path: cfg.Path, Profiles: map[string]*config.Profile{}}
+	for name, p := range cfg.Profiles {
+		if only[name] {
+			sub.Profiles[name] = p
+		}
+	}
+	return sub, nil
+}
+
+func (h *Handler) load() (*config.File, error) {
+	path := config.Path(h.Getenv)
+	stamp := "missing"
+	if fi, err := os.Stat(path); err == nil {
+		stamp = fmt.Sprint(fi.ModTime().UnixNano(), fi.Size())
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if stamp == h.cfgStamp && (h.cfg != nil || h.cfgErr != nil) {
+		return h.cfg, h.cfgErr
+	}
+	cfg, err := config.Load(path)
+	h.cfg, h.cfgErr, h.cfgStamp = cfg, err, stamp
+	return cfg, err
+}
+
+// pick finds the profile that serves req, the way each tool did before the
+// agent. A non-nil response is the answer (no match, or an error).
+func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile, *wire.Response) {
+	cfg, err := h.config(only)
+	missing := errors.Is(err, os.ErrNotExist)
+	switch req.Tool {
+	case wire.ToolGit:
+		if req.Profile == "" {
+			if missing {
+				// credential.helper = lanyard set before any profile
+				// exists: stay out of git's way.
+				return nil, noMatch()
+			}
+			if err != nil {
+				return nil, failure(err)
+			}
+			if p := cfg.Match(req.URL); p != nil {
+				return p, nil
+			}
+			return nil, noMatch()
+		}
+		if err != nil {
+			return nil, failure(err)
+		}
+		p, err := cfg.Profile(req.Profile)
+		if err != nil {
+			return nil, failure(err)
+		}
+		if len(p.Match) > 0 {
+			// A pinned profile with match prefixes serves only those: a
+			// helper line set for every host must not hand this token to all.
+			if !p.Matches(req.URL) {
+				return nil, noMatch()
+			}
+			return p, nil
+		}
+		if err := plainHTTP(p, req.URL); err != nil {
+			return nil, failure(err)
+		}
+		return p, nil
+	case wire.ToolDocker:
+		if missing {
+			return nil, noMatch()
+		}
+		if err != nil {
+			return nil, failure(err)
+		}
+		urls := req.Candidates
+		if len(urls) == 0 && req.URL != "" {
+			urls = []string{req.URL}
+		}
+		for _, u := range urls {
+			if p := cfg.Match(u); p != nil {
+				if p.DockerUsername == identityTokenUsername {
+					return nil, failure(fmt.Errorf("profile %q: docker_username %q makes clients treat the token as a registry identity token; remove docker_username or set another name in %s:%d", p.Name, p.DockerUsername, p.File, p.Line))
+				}
+				return p, nil
+			}
+		}
+		return nil, noMatch()
+	case wire.ToolKubectl, wire.ToolToken:
+		if err != nil {
+			return nil, failure(err)
+		}
+		name := req.Profile
+		if name == "" {
+			name = req.ClusterProfile
+		}
+		p, err := cfg.Profile(name)
+		if err != nil {
+			return nil, failure(err)
+		}
+		if req.Tool == wire.ToolToken && req.URL != "" && !p.Matches(req.URL) {
+			return nil, noMatch()
+		}
+		if req.Use != "" && req.Use != p.Use {
+			cp := *p
+			cp.Use = req.Use
+			p = &cp
+		}
+		return p, nil
+	}
+	return nil, failure(fmt.Errorf("unknown tool %q in agent request; the helper and the agent are different versions: run lanyard agent stop", req.Tool))
+}
+
+// plainHTTP refuses to send a pinned profile's token over http to anything
+// but loopback.
+func plainHTTP(p *config.Profile, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("profile %q: %q is not a URL", p.Name, raw)
+	}
+	if u.Scheme == "https" || (u.Scheme == "http" && config.IsLoopback(u.Hostname())) {
+		return nil
+	}
+	return fmt.Errorf("profile %q: refusing to send its token to %s over %q; use https, or add match = [%q] to the profile if you mean it", p.Name, u.Host, u.Scheme, raw)
+}
+
+// engine opens the engine once.
+func (h *Handler) engine() (*engine.Engine, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.eng != nil {
+		return h.eng, nil
+	}
+	eng, err := h.Open()
+	if err != nil {
+		return nil, err
+	}
+	h.eng = eng
+	return eng, nil
+}
+
+// token answers from memory when the token there is fresh enough, else
+// from the engine, with one engine call per profile however many callers
+// wait for it.
+func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Request) (*engine.Token, error) {
+	if !req.ForceRefresh {
+		h.mu.Lock()
+		e := h.mem[p.Name]
+		if e != nil && e.tok != nil && engine.FreshFor(e.tok, p, req.MinTTL, h.now()) {
+			e.lastUsed = h.now()
+			t := e.tok
+			h.mu.Unlock()
+			return t, nil
+		}
+		h.mu.Unlock()
+	}
+	interactive := h.Interactive && req.Interactive
+	key := fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%t\x00%t", p.Name, p.CacheKey(), p.Use, req.MinTTL, req.ForceRefresh, interactive)
+	ch := h.flights.DoChan(key, func() (any, error) {
+		eng, err := h.engine()
+		if err != nil {
+			return nil, err
+		}
+		opt := engine.Options{MinTTL: req.MinTTL, ForceRefresh: req.ForceRefresh}
+		var c context.Context
+		if interactive {
+			// A login waits for a person; the caller's context bounds it.
+			if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
+				defer tty.Close()
+				opt.Interactive = true
+				eng.Stdin, eng.UI = tty, tty
+			}
+			c = ctx
+		} else {
+			// Kill-proof: the caller going away never aborts a refresh that
+			// has started; its result is saved and kept for the next caller.
+			var cancel context.CancelFunc
+			c, cancel = context.WithTimeout(context.WithoutCancel(ctx), h.timeout())
+			defer cancel()
+		}
+		t, err := eng.Token(c, p, opt)
+		h.remember(p, t, err, true)
+		return t, err
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*engine.Token), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// remember records an engine answer for p. used says a caller asked (not
+// the refresh-ahead loop).
+func (h *Handler) remember(p *config.Profile, t *engine.Token, err error, used bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.mem == nil {
+		h.mem = map[string]*entry{}
+	}
+	e := h.mem[p.Name]
+	if e == nil {
+		e = &entry{}
+		h.mem[p.Name] = e
+	}
+	e.prof = p
+	if used {
+		e.lastUsed = h.now()
+	}
+	switch {
+	case err == nil:
+		e.tok, e.failures, e.lastErr, e.retryAt, e.noAhead = t, 0, "", time.Time{}, false
+		if !used {
+			// Never two refreshes ahead within seconds, whatever lifetime
+			// the server gives its tokens.
+			e.retryAt = h.now().Add(5 * time.Second)
+		}
+	case engine.IsLoginRequired(err):
+		e.tok, e.lastErr, e.noAhead = nil, err.Error(), true
+	default:
+		e.failures++
+		e.lastErr = err.Error()
+		e.retryAt = h.now().Add(backoff(e.failures))
+	}
+	h.signal()
+}
+
+// backoff is the wait before refresh-ahead attempt n+1 after n failures:
+// 5s, 10s, 20s, ... at most 5 minutes.
+func backoff(failures int) time.Duration {
+	d := 5 * time.Second
+	for i := 1; i < failures && d < 5*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 5*time.Minute)
+}
+
+// erase drops the cached access token of p, in memory and in the store,
+// when rejected (a wire.Fingerprint) names it or is empty. The refresh
+// token stays.
+func (h *Handler) erase(ctx context.Context, p *config.Profile, rejected string) error {
+	h.mu.Lock()
+	if e := h.mem[p.Name]; e != nil && e.tok != nil && (rejected == "" || named(e.tok, rejected) != "") {
+		e.tok = nil
+	}
+	h.mu.Unlock()
+	eng, err := h.engine()
+	if err != nil {
+		return err
+	}
+	raw := ""
+	if rejected != "" {
+		t, err := eng.Cached(p)
+		if err != nil {
+			return err
+		}
+		if raw = named(t, rejected); raw == "" {
+			return nil // not the stored token: a newer one replaced it already
+		}
+	}
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.timeout())
+	defer cancel()
+	return eng.Invalidate(c, p, raw)
+}
+
+// named returns t's access or ID token whose fingerprint is fp, or "".
+func named(t *engine.Token, fp string) string {
+	if t == nil {
+		return ""
+	}
+	for _, v := range []string{t.AccessToken, t.IDToken} {
+		if v != "" && wire.Fingerprint(v) == fp {
+			return v
+		}
+	}
+	return ""
+}
+
+// forget drops the in-memory state of one profile, or of all ("").
+func (h *Handler) forget(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if name == "" {
+		h.mem = nil
+		return
+	}
+	delete(h.mem, name)
+}
+
+// Status reports what the handler holds, by profile name (only those in
+// only, when it is not nil).
+func (h *Handler) Status(only map[string]bool) []wire.ProfileStatus {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	names := make([]string, 0, len(h.mem))
+	for n := range h.mem {
+		if only == nil || only[n] {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	out := make([]wire.ProfileStatus, 0, len(names))
+	now := h.now()
+	for _, n := range names {
+		e := h.mem[n]
+		s := wire.ProfileStatus{Name: n, InMemory: e.tok != nil, LastUsed: e.lastUsed, LastError: e.lastErr}
+		if e.tok != nil {
+			s.Expiry = engine.Expiry(e.tok, e.prof)
+		}
+		if at, ok := h.dueLocked(e, now); ok {
+			s.NextRefresh = at
+		}
+		out = append(out, s)
+	}
+	return out
+}
