@@ -40,6 +40,7 @@ type CLI struct {
 	Setup    SetupCmd    `cmd:"" help:"Configure git or docker to use lanyard."`
 	Serve    ServeCmd    `cmd:"" help:"Serve tokens on 127.0.0.1 for Postman and other GUI tools."`
 	Plugins  PluginsCmd  `cmd:"" help:"List grant plugins found, with version and checksum."`
+	Agent    AgentCmd    `cmd:"" help:"The per-user agent that keeps tokens in memory for the helpers (start, stop, status, forward)."`
 	Version  VersionCmd  `cmd:"" help:"Print the version."`
 
 	Completion CompletionCmd `cmd:"" help:"Print the shell completion script for bash, zsh or fish."`

@@ -44,6 +44,7 @@ func (c *LoginCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *eng
 	if err != nil {
 		return err
 	}
+	forgetInAgent(ctx, env, p.Name)
 	refresh := "no refresh token"
 	if t.RefreshToken != "" {
 		refresh = "refresh token stored"

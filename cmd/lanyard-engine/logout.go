@@ -23,6 +23,7 @@ func (c *LogoutCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *en
 	if err := eng.Logout(ctx, p, c.Revoke); err != nil {
 		return err
 	}
+	forgetInAgent(ctx, env, p.Name)
 	fmt.Fprintf(env.Stderr, "lanyard: logged out of %s\n", p.Name)
 	return nil
 }

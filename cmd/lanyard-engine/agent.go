@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lanyardhq/lanyard/internal/agent"
+	"github.com/lanyardhq/lanyard/internal/agent/client"
+	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/engine"
+)
+
+// AgentCmd groups the agent's commands (docs/agent.md).
+type AgentCmd struct {
+	Start   AgentStartCmd   `cmd:"" help:"Start the agent in the background unless one runs (helpers start it on their own)."`
+	Stop    AgentStopCmd    `cmd:"" help:"Stop the running agent."`
+	Status  AgentStatusCmd  `cmd:"" help:"Show the agent: pid, uptime, socket, and per profile what it holds."`
+	Run     AgentRunCmd     `cmd:"" help:"Run the agent in the foreground (for a systemd or launchd service)."`
+	Forward AgentForwardCmd `cmd:"" help:"Open an extra socket that serves only some profiles, for ssh -R, containers and WSL."`
+	Oneshot AgentOneshotCmd `cmd:"" hidden:"" help:"Answer one agent request on stdin/stdout in-process (LANYARD_AGENT=off)."`
+}
+
+// AgentStartCmd starts a detached agent.
+type AgentStartCmd struct{}
+
+// Run starts the agent unless one answers.
+func (c *AgentStartCmd) Run(ctx context.Context, env *Env) error {
+	cl := client.New(env.Getenv, env.Stderr, env.Debug)
+	if resp, err := cl.Ask(ctx, &wire.Request{Op: wire.OpPing}); err == nil && resp.Agent != nil {
+		fmt.Fprintf(env.Stderr, "lanyard: the agent already runs (pid %d, %s)\n", resp.Agent.PID, resp.Agent.Socket)
+		return nil
+	}
+	path, err := client.SocketPath(env.Getenv)
+	if err != nil {
+		return err
+	}
+	if err := cl.Start(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "lanyard: agent started on %s\n", path)
+	return nil
+}
+
+// AgentStopCmd stops the agent.
+type AgentStopCmd struct{}
+
+// Run asks the agent to exit; no agent is not an error.
+func (c *AgentStopCmd) Run(ctx context.Context, env *Env) error {
+	_, err := client.New(env.Getenv, env.Stderr, env.Debug).Ask(ctx, &wire.Request{Op: wire.OpStop})
+	if errors.Is(err, client.ErrNoAgent) {
+		fmt.Fprintln(env.Stderr, "lanyard: no agent is running")
+		return nil
+	}
+	return err
+}
+
+// AgentStatusCmd prints the agent's state.
+type AgentStatusCmd struct{}
+
+// Run prints the agent's state, or that none runs.
+func (c *AgentStatusCmd) Run(ctx context.Context, env *Env) error {
+	st, err := agentStatus(ctx, env)
+	if err != nil {
+		return err
+	}
+	printAgentStatus(env.Stdout, st, env.Getenv)
+	return nil
+}
+
+// agentStatus asks the running agent for its state; nil when none runs.
+func agentStatus(ctx context.Context, env *Env) (*wire.AgentStatus, error) {
+	if client.Off(env.Getenv) {
+		return nil, nil
+	}
+	resp, err := client.New(env.Getenv, env.Stderr, env.Debug).Ask(ctx, &wire.Request{Op: wire.OpStatus})
+	if errors.Is(err, client.ErrNoAgent) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if resp.Status != wire.StatusOK || resp.Agent == nil {
+		return nil, fmt.Errorf("the agent answered %s: %s", resp.Status, resp.Message)
+	}
+	return resp.Agent, nil
+}
+
+func printAgentStatus(w io.Writer, st *wire.AgentStatus, getenv func(string) string) {
+	if st == nil {
+		path, _ := client.SocketPath(getenv)
+		switch {
+		case client.Off(getenv):
+			fmt.Fprintln(w, "agent: off (LANYARD_AGENT=off): every call runs in-process")
+		default:
+			fmt.Fprintf(w, "agent: not running (socket %s); the first helper call starts it\n", path)
+		}
+		return
+	}
+	fmt.Fprintf(w, "agent: pid %d, up %s, socket %s\n", st.PID, time.Since(st.Started).Round(time.Second), st.Socket)
+	if len(st.Profiles) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE\tIN MEMORY\tEXPIRES\tNEXT REFRESH AHEAD\tLAST ERROR")
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.Local().Format(time.RFC3339)
+	}
+	for _, p := range st.Profiles {
+		mem := "no"
+		if p.InMemory {
+			mem = "yes"
+		}
+		last := p.LastError
+		if last == "" {
+			last = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, mem, at(p.Expiry), at(p.NextRefresh), last)
+	}
+	_ = tw.Flush()
+}
+
+// forgetInAgent tells a running agent to drop what it holds in memory for
+// profile (after a logout or a new login); no agent is fine.
+func forgetInAgent(ctx context.Context, env *Env, profile string) {
+	if client.Off(env.Getenv) {
+		return
+	}
+	_, err := client.New(env.Getenv, env.Stderr, env.Debug).Ask(ctx, &wire.Request{Op: wire.OpForget, Profile: profile})
+	if err != nil && !errors.Is(err, client.ErrNoAgent) {
+		fmt.Fprintf(env.Stderr, "lanyard: the running agent may still hand out %s's old token until it expires: %v (run: lanyard agent stop)\n", profile, err)
+	}
+}
+
+// AgentRunCmd is the agent process.
+type AgentRunCmd struct {
+	ReadyFD      int `name:"ready-fd" hidden:"" help:"Write ok (or why not) to this descriptor once listening."`
+	PassphraseFD int `name:"passphrase-fd" hidden:"" help:"Read the keyring passphrase from this descriptor."`
+}
+
+// Run listens on the agent socket and serves until stopped or idle.
+func (c *AgentRunCmd) Run(ctx context.Context, env *Env) error {
+	ready := func(string) {}
+	if c.ReadyFD > 0 {
+		f := os.NewFile(uintptr(c.ReadyFD), "ready")
+		ready = func(msg string) {
+			if f != nil {
+				_, _ = io.WriteString(f, msg+"\n")
+				f.Close()
+				f = nil
+			}
+		}
+		defer ready("the agent exited before listening")
+	}
+	getenv := env.Getenv
+	if c.PassphraseFD > 0 {
+		f := os.NewFile(uintptr(c.PassphraseFD), "passphrase")
+		b, err := io.ReadAll(io.LimitReader(f, 64<<10))
+		f.Close()
+		if err != nil {
+			ready(err.Error())
+			return err
+		}
+		if pass := string(b); pass != "" {
+			getenv = func(k string) string {
+				if k == "LANYARD_KEYRING_PASSPHRASE" {
+					return pass
+				}
+				return env.Getenv(k)
+			}
+		}
+	}
+	idle, err := client.IdleTimeout(getenv)
+	if err != nil {
+		ready(err.Error())
+		return err
+	}
+	recent := time.Hour
+	if v := getenv("LANYARD_AGENT_REFRESH_AHEAD"); v != "" {
+		if recent, err = time.ParseDuration(v); err != nil {
+			err = fmt.Errorf("LANYARD_AGENT_REFRESH_AHEAD=%q is not a duration such as 1h (0 turns refresh ahead off)", v)
+			ready(err.Error())
+			return err
+		}
+		if recent == 0 {
+			recent = -1
+		}
+	}
+	path, err := client.SocketPath(getenv)
+	if err != nil {
+		ready(err.Error())
+		return err
+	}
+	ln, closeLn, err := agent.Listen(path)
+	if errors.Is(err, agent.ErrRunning) {
+		// Another helper started an agent at the same moment: wait for it
+		// to answer, then report ready on its behalf.
+		err = waitForAgent(ctx, env, getenv, 5*time.Second)
+		if err == nil {
+			ready("ok")
+		}
+		return err
+	}
+	if err != nil {
+		ready(err.Error())
+		return err
+	}
+	defer closeLn()
+	h := &agent.Handler{Getenv: getenv, Recent: recent, Open: func() (*engine.Engine, error) {
+		eng, err := engine.New(getenv, env.Stderr, env.Debug)
+		if err != nil {
+			return nil, err
+		}
+		eng.Stdin = strings.NewReader("") // the agent never reads a terminal
+		return eng, nil
+	}}
+	srv := &agent.Server{Idle: idle, Pending: h.Pending}
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ahead := make(chan struct{})
+	go func() { h.RefreshAhead(actx); close(ahead) }()
+	srv.Serve(ln, h, path)
+	ready("ok")
+	if env.Debug {
+		fmt.Fprintf(env.Stderr, "lanyard: agent listening on %s (pid %d)\n", path, os.Getpid())
+	}
+	srv.Wait(actx)
+	// Stop taking requests, let the ones in flight (and a refresh that has
+	// started) finish, then give up the socket lock: a new agent may start.
+	ln.Close()
+	cancel()
+	srv.Drain(30 * time.Second)
+	<-ahead
+	return nil
+}
+
+// waitForAgent waits, bounded, until an agent answers a ping.
+func waitForAgent(ctx context.Context, env *Env, getenv func(string) string, limit time.Duration) error {
+	cl := client.New(getenv, env.Stderr, env.Debug)
+	deadline := time.Now().Add(limit)
+	for {
+		if _, err := cl.Ask(ctx, &wire.Request{Op: wire.OpPing}); err == nil {
+			return nil
+		} else if time.Now().After(deadline) {
+			return fmt.Errorf("another lanyard agent holds the socket lock but does not answer: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// AgentForwardCmd serves a subset of profiles on an extra socket.
+type AgentForwardCmd struct {
+	Profiles []string `required:"" sep:"," help:"Profiles to serve, comma-separated."`
+	Socket   string   `help:"Path of the extra socket (default: forward-PID.sock next to the agent socket)."`
+}
+
+// Run opens the socket, prints its path, and forwards requests to the agent
+// until interrupted.
+func (c *AgentForwardCmd) Run(ctx context.Context, env *Env) error {
+	path := c.Socket
+	if path == "" {
+		main, err := client.SocketPath(env.Getenv)
+		if err != nil {
+			return err
+		}
+		path = fmt.Sprintf("%s/forward-%d.sock", dirOf(main), os.Getpid())
+		if err := os.MkdirAll(dirOf(main), 0o700); err != nil {
+			return err
+		}
+	}
+	ln, err := agent.ListenForward(path)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	srv := &agent.Server{}
+	srv.Serve(ln, &agent.Forwarder{Agent: client.New(env.Getenv, env.Stderr, env.Debug), Profiles: c.Profiles}, path)
+	fmt.Fprintln(env.Stdout, path)
+	fmt.Fprintf(env.Stderr, "lanyard: forwarding profiles %s on %s until interrupted; on the remote host set LANYARD_AGENT_SOCK to the forwarded path\n", strings.Join(c.Profiles, ","), path)
+	srv.Wait(ctx)
+	return nil
+}
+
+func dirOf(path string) string {
+	i := strings.LastIndexByte(path, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return path[:i]
+}
+
+// AgentOneshotCmd answers one request in-process.
+type AgentOneshotCmd struct{}
+
+// Run reads one wire request on stdin and writes the response on stdout:
+// what helpers run when the agent is off or a login needs the caller's
+// terminal.
+func (c *AgentOneshotCmd) Run(ctx context.Context, env *Env) error {
+	req, err := wire.ReadRequest(env.Stdin)
+	if err != nil {
+		return fmt.Errorf("agent oneshot: %w", err)
+	}
+	h := agent.InProcess(env.Getenv, env.Stderr, env.Debug)
+	resp, err := h.Resolve(ctx, req)
+	if err != nil {
+		resp = &wire.Response{Status: wire.StatusError, Message: err.Error()}
+	}
+	return wire.WriteResponse(env.Stdout, resp)
+}
