@@ -9,4 +9,4 @@ import (
 	"github.com/lanyardhq/lanyard/helpers/git"
 )
 
-func main() { os.Exit(git.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)) }
+func main() { os.Exit(git.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, nil)) }

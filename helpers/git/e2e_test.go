@@ -272,6 +272,7 @@ func (w *world) expire(profile string) {
 	if err := eng.Store.SaveToken(profile, tok); err != nil {
 		w.t.Fatal(err)
 	}
+	w.env.ForgetAgent(w.t)
 }
 
 func TestGitCloneFetchPushAfterSetup(t *testing.T) {

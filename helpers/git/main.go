@@ -11,11 +11,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
-	"github.com/lanyardhq/lanyard/internal/config"
-	"github.com/lanyardhq/lanyard/internal/engine"
+	"github.com/lanyardhq/lanyard/internal/agent/client"
+	"github.com/lanyardhq/lanyard/internal/agent/front"
+	"github.com/lanyardhq/lanyard/internal/agent/wire"
 )
 
 // DefaultUsername is the username handed to git when the profile sets no
@@ -46,19 +46,21 @@ or by hand:
   --debug          log to stderr what lanyard does (tokens redacted); also LANYARD_DEBUG=1
 `
 
-// Main runs git-credential-lanyard and returns its exit code.
+// Main runs git-credential-lanyard and returns its exit code. r answers
+// the token requests: nil means the agent (internal/agent/client); tests
+// pass the in-process handler.
 //
 // Exit codes: 0 when the request was answered, or when no profile serves the
 // URL (no output, so git asks its next helper); 1 when a profile serves the
 // URL but no token can be had (the reason and the command to run are on
 // stderr; git then asks its next helper, and prompts if none answers);
 // 2 for a bad command line.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, r wire.Resolver) int {
 	fs := flag.NewFlagSet("git-credential-lanyard", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	profile := fs.String("profile", "", "")
 	interactive := fs.Bool("interactive", false, "")
-	debug := fs.Bool("debug", engine.DebugFromEnv(getenv), "")
+	debug := fs.Bool("debug", front.DebugFromEnv(getenv), "")
 	// git runs "git credential-lanyard --profile P get": flags come before
 	// the verb; accept them after it too, for people typing by hand.
 	if err := fs.Parse(args); err != nil {
@@ -108,11 +110,18 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		return 0
 	}
 
-	h := &handler{req: req, profile: *profile, interactive: *interactive, debug: *debug,
-		stdout: stdout, stderr: stderr, getenv: getenv, log: log}
+	if r == nil {
+		r = client.New(getenv, stderr, *debug)
+	}
+	h := &handler{r: r, req: req, profile: *profile, stdout: stdout, stderr: stderr, log: log}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := h.run(ctx, verb); err != nil {
+	if verb == "erase" {
+		err = h.erase(ctx)
+	} else {
+		err = h.get(ctx, *interactive && mayPrompt(getenv, log))
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "lanyard: %v\n", err)
 		return 1
 	}
@@ -155,121 +164,95 @@ func readRequest(r io.Reader) ([]byte, error) {
 }
 
 type handler struct {
-	req         Request
-	profile     string
-	interactive bool
-	debug       bool
-	stdout      io.Writer
-	stderr      io.Writer
-	getenv      func(string) string
-	log         *slog.Logger
+	r       wire.Resolver
+	req     Request
+	profile string
+	stdout  io.Writer
+	stderr  io.Writer
+	log     *slog.Logger
 }
 
-func (h *handler) run(ctx context.Context, verb string) error {
-	p, err := h.selectProfile()
-	if err != nil || p == nil {
-		return err
-	}
-	eng, err := engine.New(h.getenv, h.stderr, h.debug)
+// ask sends git's request to the resolver; a nil response means no profile
+// serves the URL (git then asks its next helper).
+func (h *handler) ask(ctx context.Context, wreq *wire.Request) (*wire.Response, error) {
+	wreq.Tool, wreq.Profile, wreq.URL = wire.ToolGit, h.profile, h.req.URL()
+	resp, err := h.r.Resolve(ctx, wreq)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// The engine must never read git's stdin (paste-mode logins read from
-	// the terminal instead, when one is allowed).
-	eng.Stdin = strings.NewReader("")
-	if verb == "erase" {
-		return h.erase(ctx, eng, p)
+	switch resp.Status {
+	case wire.StatusOK:
+		return resp, nil
+	case wire.StatusNoMatch:
+		h.log.Debug("no profile serves this URL", "url", h.req.URL(), "pinned", h.profile)
+		return nil, nil
 	}
+	return nil, errors.New(resp.Message)
+}
 
-	opt := engine.Options{}
-	if h.interactive && !promptsDisabled(h.getenv) {
-		if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
-			defer tty.Close()
-			opt.Interactive = true
-			eng.Stdin, eng.UI = tty, tty
-		} else {
-			h.log.Debug("--interactive without a terminal: not logging in", "err", err)
-		}
-	}
-	tok, err := eng.Token(ctx, p, opt)
-	if err != nil {
+func (h *handler) get(ctx context.Context, interactive bool) error {
+	resp, err := h.ask(ctx, &wire.Request{Op: wire.OpGet, Interactive: interactive})
+	if err != nil || resp == nil {
 		return err
 	}
-	a := Answer(h.req, p.Name, p.GitUsername, p.GitAuth, engine.Value(tok, p), engine.Expiry(tok, p))
+	a := Answer(h.req, resp.Profile, resp.GitUsername, resp.GitAuth, resp.Token, resp.Expiry)
 	out, err := a.Format()
 	if err != nil {
-		return fmt.Errorf("profile %q: %w", p.Name, err)
+		return fmt.Errorf("profile %q: %w", resp.Profile, err)
 	}
-	h.log.Debug("get", "profile", p.Name, "url", h.req.URL(), "bearer", a.Bearer != "", "token", engine.Redact(engine.Value(tok, p)), "expiry", engine.Expiry(tok, p))
+	h.log.Debug("get", "profile", resp.Profile, "url", h.req.URL(), "bearer", a.Bearer != "", "token", front.Redact(resp.Token), "expiry", resp.Expiry)
 	_, err = h.stdout.Write(out)
 	return err
 }
 
-// erase drops the token git was refused with, only when it is lanyard's
-// own (see Request.Erase) and still the cached one: a newer token another
-// git process fetched meanwhile stays, and so does the refresh token.
-func (h *handler) erase(ctx context.Context, eng *engine.Engine, p *config.Profile) error {
+// erase drops the token git was refused with, only when it is still the
+// profile's current one: a newer token another git process fetched
+// meanwhile stays, and so does the refresh token. A credential lanyard did
+// not hand out (another helper's) matches no token and is left alone.
+func (h *handler) erase(ctx context.Context) error {
 	e := h.req.Erase()
-	if e.Secret == "" || (e.Ours && e.Profile != p.Name) {
-		h.log.Debug("erase: not a credential of this profile", "profile", p.Name, "state", e.Profile)
+	if e.Secret == "" {
+		h.log.Debug("erase: no credential named")
 		return nil
 	}
-	ours := e.Ours
-	if !ours {
-		cached, err := eng.Cached(p)
-		ours = err == nil && cached != nil && engine.Value(cached, p) == e.Secret
+	wreq := &wire.Request{Op: wire.OpErase, Rejected: wire.Fingerprint(e.Secret)}
+	if e.Ours {
+		wreq.IssuedBy = e.Profile
 	}
-	h.log.Debug("erase", "profile", p.Name, "url", h.req.URL(), "ours", ours, "bearer", e.Bearer)
-	if err := eng.Invalidate(ctx, p, e.Secret); err != nil {
+	resp, err := h.ask(ctx, wreq)
+	if err != nil || resp == nil {
 		return err
 	}
+	if e.Ours && e.Profile != resp.Profile {
+		h.log.Debug("erase: not a credential of this profile", "profile", resp.Profile, "state", e.Profile)
+		return nil
+	}
+	ours := resp.Dropped || e.Ours
+	h.log.Debug("erase", "profile", resp.Profile, "url", h.req.URL(), "ours", ours, "bearer", e.Bearer)
 	if hint := RefusedHint(e, h.req); ours && hint != "" {
-		fmt.Fprintf(h.stderr, "lanyard: profile %q (%s:%d): %s\n", p.Name, p.File, p.Line, hint)
+		fmt.Fprintf(h.stderr, "lanyard: profile %q (%s): %s\n", resp.Profile, resp.Source, hint)
 	}
 	return nil
 }
 
-// selectProfile returns the profile that serves the request, or nil (and
-// no error) when none does: git then asks its next helper.
-func (h *handler) selectProfile() (*config.Profile, error) {
-	u := h.req.URL()
-	path := config.Path(h.getenv)
-	cfg, err := config.Load(path)
-	if h.profile == "" && errors.Is(err, os.ErrNotExist) {
-		// credential.helper = lanyard set globally before any profile
-		// exists: stay out of git's way.
-		h.log.Debug("no profiles file", "path", path)
-		return nil, nil
+// mayPrompt reports whether a login may use the terminal: there is one,
+// and prompts are not disabled.
+func mayPrompt(getenv func(string) string, log *slog.Logger) bool {
+	if promptsDisabled(getenv) {
+		return false
 	}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
-		return nil, err
+		log.Debug("--interactive without a terminal: not logging in", "err", err)
+		return false
 	}
-	if h.profile == "" {
-		p := cfg.Match(u)
-		if p == nil {
-			h.log.Debug("no profile matches", "url", u)
-		}
-		return p, nil
-	}
-	p, err := cfg.Profile(h.profile)
-	if err != nil {
-		return nil, err
-	}
-	// A pinned profile serves only its match prefixes: a helper line set
-	// for every host must not hand this token to all.
-	if err := p.Serves(u); err != nil {
-		if errors.Is(err, config.ErrNotMatched) {
-			h.log.Debug("pinned profile does not match", "profile", p.Name, "url", u)
-			return nil, nil
-		}
-		return nil, err
-	}
-	return p, nil
+	tty.Close()
+	return true
 }
 
 // promptsDisabled reports GIT_TERMINAL_PROMPT=0 (git's own switch for "never
 // ask on the terminal"); lanyard honors it too.
 func promptsDisabled(getenv func(string) string) bool {
 	v := getenv("GIT_TERMINAL_PROMPT")
-	return v != "" && !engine.EnvBool(v)
+	return v != "" && !front.EnvBool(v)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanyardhq/lanyard/internal/agent"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
 	"github.com/lanyardhq/lanyard/internal/testbin"
@@ -108,7 +109,7 @@ func unitEnv(t *testing.T) (*testbin.Env, *engine.Engine, *config.File) {
 
 func runMain(env *testbin.Env, stdin string, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = Main(args, strings.NewReader(stdin), &out, &errb, env.Getenv)
+	code = Main(args, strings.NewReader(stdin), &out, &errb, env.Getenv, agent.InProcess(env.Getenv, &errb, false))
 	return code, out.String(), errb.String()
 }
 

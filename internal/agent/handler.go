@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"sort"
 	"sync"
@@ -120,12 +119,16 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 	if resp != nil {
 		return resp, nil
 	}
+	if req.Op == wire.OpErase && req.IssuedBy != "" && req.IssuedBy != p.Name {
+		return &wire.Response{Status: wire.StatusOK, Profile: p.Name, Source: source(p)}, nil
+	}
 	if req.Op == wire.OpErase || req.Rejected != "" {
-		if err := h.erase(ctx, p, req.Rejected); err != nil {
+		dropped, err := h.erase(ctx, p, req.Rejected)
+		if err != nil {
 			return failure(err), nil
 		}
 		if req.Op == wire.OpErase {
-			return &wire.Response{Status: wire.StatusOK, Profile: p.Name}, nil
+			return &wire.Response{Status: wire.StatusOK, Profile: p.Name, Source: source(p), Dropped: dropped}, nil
 		}
 	}
 	t, err := h.token(ctx, p, req)
@@ -147,10 +150,15 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 		TokenType:      typ,
 		Expiry:         engine.Expiry(t, p),
 		Profile:        p.Name,
+		Source:         source(p),
 		GitUsername:    p.GitUsername,
+		GitAuth:        p.GitAuth,
 		DockerUsername: p.DockerUsername,
 	}, nil
 }
+
+// source is where p is defined, for messages.
+func source(p *config.Profile) string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
 
 // failure turns an error into the response a helper prints.
 func failure(err error) *wire.Response {
@@ -223,15 +231,12 @@ func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile
 		if err != nil {
 			return nil, failure(err)
 		}
-		if len(p.Match) > 0 {
-			// A pinned profile with match prefixes serves only those: a
-			// helper line set for every host must not hand this token to all.
-			if !p.Matches(req.URL) {
+		// A pinned profile serves only its match prefixes: a helper line set
+		// for every host must not hand this token to all.
+		if err := p.Serves(req.URL); err != nil {
+			if errors.Is(err, config.ErrNotMatched) {
 				return nil, noMatch()
 			}
-			return p, nil
-		}
-		if err := plainHTTP(p, req.URL); err != nil {
 			return nil, failure(err)
 		}
 		return p, nil
@@ -267,8 +272,10 @@ func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile
 		if err != nil {
 			return nil, failure(err)
 		}
-		if req.Tool == wire.ToolToken && req.URL != "" && !p.Matches(req.URL) {
-			return nil, noMatch()
+		if req.Tool == wire.ToolToken && req.URL != "" {
+			if err := p.Serves(req.URL); err != nil {
+				return nil, failure(err)
+			}
 		}
 		if req.Use != "" && req.Use != p.Use {
 			cp := *p
@@ -278,19 +285,6 @@ func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile
 		return p, nil
 	}
 	return nil, failure(fmt.Errorf("unknown tool %q in agent request; the helper and the agent are different versions: run lanyard agent stop", req.Tool))
-}
-
-// plainHTTP refuses to send a pinned profile's token over http to anything
-// but loopback.
-func plainHTTP(p *config.Profile, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("profile %q: %q is not a URL", p.Name, raw)
-	}
-	if u.Scheme == "https" || (u.Scheme == "http" && config.IsLoopback(u.Hostname())) {
-		return nil
-	}
-	return fmt.Errorf("profile %q: refusing to send its token to %s over %q; use https, or add match = [%q] to the profile if you mean it", p.Name, u.Host, u.Scheme, raw)
 }
 
 // engine opens the engine once.
@@ -408,9 +402,9 @@ func backoff(failures int) time.Duration {
 }
 
 // erase drops the cached access token of p, in memory and in the store,
-// when rejected (a wire.Fingerprint) names it or is empty. The refresh
-// token stays.
-func (h *Handler) erase(ctx context.Context, p *config.Profile, rejected string) error {
+// when rejected (a wire.Fingerprint) names it or is empty, and reports
+// whether it named the stored token. The refresh token stays.
+func (h *Handler) erase(ctx context.Context, p *config.Profile, rejected string) (bool, error) {
 	h.mu.Lock()
 	if e := h.mem[p.Name]; e != nil && e.tok != nil && (rejected == "" || named(e.tok, rejected) != "") {
 		e.tok = nil
@@ -418,21 +412,21 @@ func (h *Handler) erase(ctx context.Context, p *config.Profile, rejected string)
 	h.mu.Unlock()
 	eng, err := h.engine()
 	if err != nil {
-		return err
+		return false, err
 	}
 	raw := ""
 	if rejected != "" {
 		t, err := eng.Cached(p)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if raw = named(t, rejected); raw == "" {
-			return nil // not the stored token: a newer one replaced it already
+			return false, nil // not the stored token: a newer one replaced it already
 		}
 	}
 	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.timeout())
 	defer cancel()
-	return eng.Invalidate(c, p, raw)
+	return raw != "", eng.Invalidate(c, p, raw)
 }
 
 // named returns t's access or ID token whose fingerprint is fp, or "".

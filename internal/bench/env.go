@@ -38,6 +38,7 @@ func NewEnv(base, binDir string) (*Env, error) {
 		"LANYARD_CONFIG=" + e.ConfigPath,
 		"LANYARD_KEYRING_BACKEND=file",
 		"LANYARD_KEYRING_PASSPHRASE=" + Passphrase,
+		"LANYARD_AGENT=off",
 		"LANG=C",
 		"TMPDIR=" + os.TempDir(),
 	}

@@ -4,6 +4,10 @@
 package testbin
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +15,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/lanyardhq/lanyard/internal/agent/client"
+	"github.com/lanyardhq/lanyard/internal/agent/wire"
 )
 
 var (
@@ -67,7 +75,10 @@ type Env struct {
 	Home       string
 	ConfigPath string
 	Passphrase string
-	vars       []string
+	// AgentSocket is the agent socket of this environment ("" with
+	// LANYARD_AGENT=off).
+	AgentSocket string
+	vars        []string
 }
 
 // NewEnv makes a temp HOME with XDG dirs, the file keyring backend with a
@@ -89,7 +100,67 @@ func NewEnv(tb testing.TB, bin string) *Env {
 		"LANG=C",
 		"TMPDIR=" + os.TempDir(),
 	}
+	e.agentSetup(tb)
 	return e
+}
+
+// agentSetup gives the environment an agent of its own: a socket in a
+// short temp dir (unix socket paths are limited to about 100 bytes), and a
+// cleanup that stops the agent a helper started and waits until it has
+// exited. With LANYARD_AGENT=off in the test's own environment (make
+// test-agent-off), every binary answers in-process instead.
+func (e *Env) agentSetup(tb testing.TB) {
+	if client.Off(os.Getenv) {
+		e.vars = append(e.vars, "LANYARD_AGENT=off")
+		return
+	}
+	dir, err := os.MkdirTemp("", "lya")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.AgentSocket = filepath.Join(dir, "agent.sock")
+	e.vars = append(e.vars, "LANYARD_AGENT_SOCK="+e.AgentSocket)
+	tb.Cleanup(func() {
+		if err := e.StopAgent(); err != nil {
+			tb.Error(err)
+		}
+		os.RemoveAll(dir)
+	})
+}
+
+// ForgetAgent makes the environment's agent, if one runs, drop what it
+// holds in memory: for tests that change the token store behind its back
+// (as lanyard login and logout tell it themselves).
+func (e *Env) ForgetAgent(tb testing.TB) {
+	tb.Helper()
+	if e.AgentSocket == "" {
+		return
+	}
+	_, err := client.New(e.Getenv, io.Discard, false).Ask(context.Background(), &wire.Request{Op: wire.OpForget})
+	if err != nil && !errors.Is(err, client.ErrNoAgent) {
+		tb.Fatal(err)
+	}
+}
+
+// StopAgent stops the environment's agent, if one runs, and returns once it
+// has exited (it holds the socket's lock file until then).
+func (e *Env) StopAgent() error {
+	if e.AgentSocket == "" {
+		return nil
+	}
+	_, err := client.New(e.Getenv, io.Discard, false).Ask(context.Background(), &wire.Request{Op: wire.OpStop})
+	if errors.Is(err, client.ErrNoAgent) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("stopping the test's agent: %w", err)
+	}
+	lock, err := os.OpenFile(e.AgentSocket+".lock", os.O_RDWR, 0)
+	if err != nil {
+		return nil
+	}
+	defer lock.Close()
+	return waitUnlocked(lock, 10*time.Second)
 }
 
 // Set adds or replaces one variable.

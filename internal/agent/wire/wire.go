@@ -79,6 +79,10 @@ type Request struct {
 	// only if it is still the current one, so a newer token another caller
 	// fetched meanwhile stays.
 	Rejected string `json:"rejected,omitempty"`
+	// IssuedBy, on erase, is the profile the tool says issued the refused
+	// credential (git's state[]); when it is not the profile serving the
+	// URL, nothing is dropped.
+	IssuedBy string `json:"issued_by,omitempty"`
 	// Interactive says the caller may run a login (a terminal, kubectl's
 	// spec.interactive). The agent never logs in; it answers
 	// login_required and the helper runs the login itself.
@@ -100,6 +104,12 @@ type Response struct {
 	GitUsername    string `json:"git_username,omitempty"`
 	GitAuth        string `json:"git_auth,omitempty"`
 	DockerUsername string `json:"docker_username,omitempty"`
+	// Source is where the profile is defined (FILE:LINE), for messages
+	// that tell the user what to change.
+	Source string `json:"source,omitempty"`
+	// Dropped, in an answer to erase, says the refused token was the
+	// profile's current one and is gone.
+	Dropped bool `json:"dropped,omitempty"`
 	// Message is a user-facing text for login_required and error (ending
 	// "run: lanyard login P" where that is the fix).
 	Message string `json:"message,omitempty"`
