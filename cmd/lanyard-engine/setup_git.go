@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/lanyardhq/lanyard/internal/config"
@@ -66,10 +67,36 @@ func (c *SetupGitCmd) Run(ctx context.Context, env *Env, cfg *config.File) error
 	} else {
 		fmt.Fprintf(env.Stdout, "%s already asks lanyard for %s; nothing written\n", where, strings.Join(hosts, ", "))
 	}
+	if p.GitAuth == config.GitAuthBearer {
+		out, _ := exec.CommandContext(ctx, gitPath, "version").Output()
+		if v := strings.TrimSpace(string(out)); !gitAtLeast(v, 2, 46) {
+			fmt.Fprintf(env.Stderr, "lanyard: warning: profile %q has git_auth = \"bearer\", but %s (%s) cannot send Bearer credentials, so it gets the token as a Basic password; Bearer needs git 2.46 or later\n", p.Name, v, gitPath)
+		}
+	}
 	if _, err := exec.LookPath("git-credential-lanyard"); err != nil {
 		fmt.Fprintln(env.Stderr, "lanyard: warning: git-credential-lanyard is not on PATH, so git cannot run it; install it next to lanyard (make install)")
 	}
 	return nil
+}
+
+// gitAtLeast reports whether `git version` output (e.g. "git version
+// 2.39.5", "git version 2.47.3.windows.1") names version major.minor or
+// later; unreadable output counts as older.
+func gitAtLeast(versionOutput string, major, minor int) bool {
+	v, ok := strings.CutPrefix(versionOutput, "git version ")
+	if !ok {
+		return false
+	}
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
 }
 
 // gitContext is one scheme://host[:port] credential context.

@@ -164,3 +164,22 @@ func TestGitBearerRevokedTokenRecovers(t *testing.T) {
 		t.Errorf("token requests for the recovering fetch: got %d, want 1", n)
 	}
 }
+
+// lanyard setup git warns when a profile asks for Bearer but the git on
+// PATH is too old to send it.
+func TestSetupGitWarnsBearerNeedsNewGit(t *testing.T) {
+	w := newWorld(t)
+	op := startOP(t)
+	w.env.WriteConfig(t, ccProfile("b", op, "match = [\"https://git.example.com/\"]\ngit_auth = \"bearer\""))
+	version := strings.TrimSpace(w.must("", w.git, "version"))
+	out := w.must("", "lanyard", "setup", "git", "--global", "b")
+	warned := strings.Contains(out, `profile "b" has git_auth = "bearer", but `+version) && strings.Contains(out, "Bearer needs git 2.46 or later")
+	var major, minor int
+	if _, err := fmt.Sscanf(version, "git version %d.%d", &major, &minor); err != nil {
+		t.Fatalf("%q: %v", version, err)
+	}
+	old := major < 2 || major == 2 && minor < 46
+	if warned != old {
+		t.Errorf("%s: warned %v, want %v; output:\n%s", version, warned, old, out)
+	}
+}
