@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -90,15 +89,6 @@ func failsClean(t *testing.T, env *testbin.Env, profile string, want ...string) 
 	}
 }
 
-func pemKey(t *testing.T, k crypto.Signer) []byte {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-}
-
 func TestPrivateKeyJWT(t *testing.T) {
 	w := newCIWorld(t)
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
@@ -108,8 +98,8 @@ func TestPrivateKeyJWT(t *testing.T) {
 	w.fed.RegisterKey(ecKey.Public(), "ec-1")
 	w.fed.RegisterKey(edKey.Public(), "")
 	rsaPath := w.write(t, "rsa.pem", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}))
-	ecPath := w.write(t, "ec.pem", pemKey(t, ecKey))
-	edPath := w.write(t, "ed.pem", pemKey(t, edKey))
+	ecPath := w.write(t, "ec.pem", testprovider.KeyPEM(ecKey))
+	edPath := w.write(t, "ed.pem", testprovider.KeyPEM(edKey))
 	w.env.WriteConfig(t, fmt.Sprintf(`
 [profiles.rsa]
 token_url = %[1]q
@@ -148,7 +138,7 @@ grant = "client_credentials"
 client_id = %[2]q
 client_auth = "private_key_jwt"
 private_key = "file:%[6]s"
-`, w.fed.TokenURL, testprovider.KeyClientID, rsaPath, ecPath, edPath, w.write(t, "other.pem", pemKey(t, mustEC(t)))))
+`, w.fed.TokenURL, testprovider.KeyClientID, rsaPath, ecPath, edPath, w.write(t, "other.pem", testprovider.KeyPEM(mustEC(t)))))
 
 	for _, p := range []string{"rsa", "ec", "ed"} {
 		t.Run(p, func(t *testing.T) {
@@ -310,13 +300,17 @@ grant = "jwt_bearer"
 assertion = "file:%[3]s"
 `, w.fed.TokenURL, azureAudience, w.mint(t, "fork", "repo:evil/fork:ref:refs/heads/main", azureAudience, 5*time.Minute)))
 
-	tok := mustToken(t, w.env, "bearer")
-	if !w.fed.Valid(tok.AccessToken) {
-		t.Error("jwt_bearer token rejected by the API")
+	// login runs the grant at once, as for client_credentials.
+	if _, stderr, code := run(t, w.env, "", "login", "bearer"); code != 0 {
+		t.Fatalf("lanyard login bearer: exit %d: %s", code, stderr)
 	}
-	assertCached(t, w.env, w.fed, "bearer", tok)
+	before := w.fed.TokenRequests()
+	tok := mustToken(t, w.env, "bearer")
+	if !w.fed.Valid(tok.AccessToken) || w.fed.TokenRequests() != before {
+		t.Error("jwt_bearer: the token from login was not cached or is rejected by the API")
+	}
 
-	before := w.gha.Requests()
+	before = w.gha.Requests()
 	tok = mustToken(t, w.env, "exchange")
 	if !w.fed.Valid(tok.AccessToken) || w.gha.Requests() != before+1 {
 		t.Errorf("token_exchange: valid=%v, %d job token requests; want valid and 1", w.fed.Valid(tok.AccessToken), w.gha.Requests()-before)

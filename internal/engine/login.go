@@ -59,6 +59,12 @@ func (e *Engine) Login(ctx context.Context, p *config.Profile, opt LoginOptions)
 			return nil, e.explain(p, err)
 		}
 		return e.save(p, t, "")
+	case config.GrantJWTBearer, config.GrantTokenExchange:
+		t, err := e.assertionGrant(ctx, p)
+		if err != nil {
+			return nil, e.explain(p, err)
+		}
+		return e.save(p, t, "")
 	case config.GrantRefreshToken:
 		return nil, fmt.Errorf("profile %q uses grant refresh_token: import the refresh token with: lanyard login %s --refresh-token-stdin", p.Name, p.Name)
 	case config.GrantPassword:

@@ -2,7 +2,6 @@ package grant_test
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -23,15 +22,6 @@ import (
 	"github.com/lanyardhq/lanyard/internal/testprovider"
 )
 
-func pkcs8(t *testing.T, k crypto.Signer) []byte {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-}
-
 func TestParseSigningKey(t *testing.T) {
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -45,12 +35,12 @@ func TestParseSigningKey(t *testing.T) {
 		wantErr   string
 	}{
 		{"rsa pkcs1 default", "", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}), jose.RS256, ""},
-		{"rsa ps256", "PS256", pkcs8(t, rsaKey), jose.PS256, ""},
+		{"rsa ps256", "PS256", testprovider.KeyPEM(rsaKey), jose.PS256, ""},
 		{"ec sec1 p256 default", "", pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: ecDER}), jose.ES256, ""},
-		{"ec p384 default", "", pkcs8(t, p384), jose.ES384, ""},
-		{"ed25519 default", "", pkcs8(t, ed), jose.EdDSA, ""},
-		{"p256 with ES384", "ES384", pkcs8(t, p256), "", "cannot be made with an EC P-256 key; use ES256"},
-		{"rsa with EdDSA", "EdDSA", pkcs8(t, rsaKey), "", "RSA 2048-bit key"},
+		{"ec p384 default", "", testprovider.KeyPEM(p384), jose.ES384, ""},
+		{"ed25519 default", "", testprovider.KeyPEM(ed), jose.EdDSA, ""},
+		{"p256 with ES384", "ES384", testprovider.KeyPEM(p256), "", "cannot be made with an EC P-256 key; use ES256"},
+		{"rsa with EdDSA", "EdDSA", testprovider.KeyPEM(rsaKey), "", "RSA 2048-bit key"},
 		{"certificate", "", []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), "", "not a private key"},
 		{"not pem", "", []byte("hunter2"), "", "not a PEM private key"},
 	}
@@ -166,5 +156,30 @@ func TestAssertionPerAttempt(t *testing.T) {
 	}
 	if len(got) != 2 || got[0] == got[1] {
 		t.Errorf("got %d attempts, same assertion=%v; want 2 different", len(got), len(got) == 2 && got[0] == got[1])
+	}
+}
+
+// TestRevokeAssertionAudience: a revocation's assertion is for the token
+// endpoint (RFC 7523 §3), not for the revocation URL.
+func TestRevokeAssertionAudience(t *testing.T) {
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var aud []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		tok, err := jwt.ParseSigned(r.PostForm.Get("client_assertion"), []jose.SignatureAlgorithm{jose.ES256})
+		var c jwt.Claims
+		if err != nil || tok.Claims(k.Public(), &c) != nil {
+			t.Errorf("revocation without a valid assertion: %v", err)
+		}
+		aud = c.Audience
+	}))
+	defer srv.Close()
+	c := &grant.Client{HTTP: srv.Client(), TokenURL: "https://as.example/token", ClientID: "cid", ClientAuth: grant.AuthPrivateKeyJWT,
+		Assertion: &grant.KeySigner{ClientID: "cid", Alg: jose.ES256, Key: k}}
+	if err := c.Revoke(t.Context(), srv.URL+"/revoke", "rt", "refresh_token"); err != nil {
+		t.Fatal(err)
+	}
+	if len(aud) != 1 || aud[0] != "https://as.example/token" {
+		t.Errorf("got aud %v, want the token endpoint", aud)
 	}
 }

@@ -11,9 +11,11 @@ import (
 // the client's authentication and body dialect. hint is "refresh_token" or
 // "access_token". RFC 7009 §2.2: 200 whether or not the token was valid.
 func (c *Client) Revoke(ctx context.Context, revocationURL, token, hint string) error {
+	// Assertions keep their audience: the token endpoint (RFC 7523 §3) or
+	// the issuer, not the revocation endpoint.
+	body, err := c.withClientAuth(ctx, []Param{{"token", token}, {"token_type_hint", hint}})
 	rc := *c
 	rc.TokenURL = revocationURL
-	body, err := rc.withClientAuth(ctx, []Param{{"token", token}, {"token_type_hint", hint}})
 	if err != nil {
 		return err
 	}

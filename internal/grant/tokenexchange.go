@@ -36,5 +36,12 @@ func TokenExchange(ctx context.Context, c *Client, r TokenExchangeRequest) (*Tok
 	if r.ActorToken != "" {
 		params = append(params, Param{"actor_token", r.ActorToken}, Param{"actor_token_type", r.ActorTokenType})
 	}
-	return c.Exchange(ctx, append(params, c.scope(r.Scopes))...)
+	t, err := c.Exchange(ctx, append(params, c.scope(r.Scopes))...)
+	if err == nil && t.TokenType == "N_A" {
+		// RFC 8693 §2.2.1: the issued token is not an OAuth access token
+		// (an ID token, a JWT for another system); the profile asked for
+		// it, and tools present it as a bearer credential.
+		t.TokenType = "Bearer"
+	}
+	return t, err
 }

@@ -1,6 +1,7 @@
 package testprovider
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -89,15 +90,21 @@ func issue(cn string, server bool, parent *x509.Certificate, parentKey *ecdsa.Pr
 	if err != nil {
 		return nil, err
 	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
 	c := &Cert{
 		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}),
+		KeyPEM:  KeyPEM(key),
 		SHA256:  sha256.Sum256(der),
 	}
 	c.TLS, err = tls.X509KeyPair(c.CertPEM, c.KeyPEM)
 	return c, err
+}
+
+// KeyPEM encodes a private key as PKCS#8 PEM ("PRIVATE KEY"), as key files
+// of private_key and tls_key hold it.
+func KeyPEM(k crypto.Signer) []byte {
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		panic(err) // only for key types x509 cannot encode, never made here
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }
