@@ -409,9 +409,8 @@ tls_cert = "file:/etc/ssl/client.pem"
 }
 
 // TestOPTokenExchangeAndJWTBearer runs both grants against the real OP
-// (zitadel): one profile's access token is exchanged by another profile
-// (subject_token from cmd:lanyard token), and a service account's signed
-// assertion is the grant.
+// (zitadel): one profile's access token is exchanged by another profile,
+// and a service account's signed assertion is the grant.
 func TestOPTokenExchangeAndJWTBearer(t *testing.T) {
 	o := start(t, func() (*testprovider.OP, error) { return testprovider.StartOP(testprovider.OPOptions{}) })
 	svcKey := mustEC(t)
@@ -431,7 +430,7 @@ issuer = %[1]q
 grant = "token_exchange"
 client_id = %[2]q
 client_secret = "env:OP_SECRET"
-subject_token = "cmd:lanyard token machine"
+subject_token = "file:%[4]s"
 subject_token_type = "urn:ietf:params:oauth:token-type:access_token"
 
 [profiles.svc]
@@ -439,8 +438,12 @@ issuer = %[1]q
 grant = "jwt_bearer"
 assertion = "file:%[3]s"
 scopes = ["openid"]
-`, o.Issuer, o.ConfidentialClientID, filepath.Join(env.Home, "svc.jwt")))
+`, o.Issuer, o.ConfidentialClientID, filepath.Join(env.Home, "svc.jwt"), filepath.Join(env.Home, "machine.token")))
 	if err := os.WriteFile(filepath.Join(env.Home, "svc.jwt"), []byte(assertion), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	machine := mustToken(t, env, "machine")
+	if err := os.WriteFile(filepath.Join(env.Home, "machine.token"), []byte(machine.AccessToken), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
