@@ -1,15 +1,10 @@
 package kubectl_test
 
 import (
-	"encoding/base64"
-	"encoding/pem"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/lanyardhq/lanyard/internal/testbin"
 )
 
 // One user entry written by setup --cluster-aware serves two clusters
@@ -20,18 +15,9 @@ func TestKubectlClusterAware(t *testing.T) {
 	if execAPIVersion(t) != "v1" {
 		t.Skip("this kubectl predates client.authentication.k8s.io/v1 (Kubernetes 1.22)")
 	}
-	kubectl := testbin.NeedTool(t, "kubectl")
-	dir := testbin.Build(t, "kubectl-lanyard")
 	opA, opB := startOP(t, 0), startOP(t, 0)
 	apiA, apiB := startAPI(t, opA.Valid), startAPI(t, opB.Valid)
-
-	env := testbin.NewEnv(t, dir)
-	k := &kube{t: t, env: env, kubectl: kubectl, plugin: filepath.Join(dir, "kubectl-lanyard"),
-		kubeconfig: filepath.Join(env.Home, "kube", "config"), cacheDir: filepath.Join(env.Home, "kubecache")}
-	env.Set("KUBECONFIG", k.kubeconfig)
-	env.Set("KUBE_TEST_SECRET_A", opA.ConfidentialClientSecret)
-	env.Set("KUBE_TEST_SECRET_B", opB.ConfidentialClientSecret)
-	env.WriteConfig(t, fmt.Sprintf(`
+	profiles := fmt.Sprintf(`
 [profiles.a]
 issuer = %q
 grant = "client_credentials"
@@ -44,12 +30,8 @@ issuer = %q
 grant = "client_credentials"
 client_id = %q
 client_secret = "env:KUBE_TEST_SECRET_B"
-`, opA.Issuer, opA.ConfidentialClientID, apiA.URL, opB.Issuer, opB.ConfidentialClientID))
-
-	ca := func(a *apiServer) string {
-		return base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: a.Certificate().Raw}))
-	}
-	cfg := fmt.Sprintf(`apiVersion: v1
+`, opA.Issuer, opA.ConfidentialClientID, apiA.URL, opB.Issuer, opB.ConfidentialClientID)
+	k := newKubeEnv(t, profiles, fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
 - cluster:
@@ -75,13 +57,9 @@ contexts:
   name: b
 current-context: a
 users: []
-`, ca(apiA), apiA.URL, ca(apiB), apiB.URL)
-	if err := os.MkdirAll(filepath.Dir(k.kubeconfig), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(k.kubeconfig, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, caData(apiA), apiA.URL, caData(apiB), apiB.URL))
+	k.env.Set("KUBE_TEST_SECRET_A", opA.ConfidentialClientSecret)
+	k.env.Set("KUBE_TEST_SECRET_B", opB.ConfidentialClientSecret)
 	for _, ctx := range []string{"a", "b"} {
 		k.mustRun("lanyard", "setup", "--cluster-aware", "--context", ctx, "--interactive-mode", "Never", "--command", k.plugin)
 	}

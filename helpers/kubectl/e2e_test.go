@@ -105,10 +105,9 @@ type kube struct {
 	cacheDir   string
 }
 
-// newKube writes profileTOML and a kubeconfig with cluster and context
-// "test" pointing at api, then runs "kubectl lanyard setup" (through
-// kubectl's plugin mechanism) for profile "kube" with apiVersion.
-func newKube(t *testing.T, api *apiServer, profileTOML, apiVersion string, setupArgs ...string) *kube {
+// newKubeEnv is an isolated kubectl + lanyard setup with profileTOML as the
+// profiles file and kubeconfig as $KUBECONFIG.
+func newKubeEnv(t *testing.T, profileTOML, kubeconfig string) *kube {
 	t.Helper()
 	kubectl := testbin.NeedTool(t, "kubectl")
 	dir := testbin.Build(t, "kubectl-lanyard")
@@ -117,8 +116,26 @@ func newKube(t *testing.T, api *apiServer, profileTOML, apiVersion string, setup
 		kubeconfig: filepath.Join(env.Home, "kube", "config"), cacheDir: filepath.Join(env.Home, "kubecache")}
 	env.Set("KUBECONFIG", k.kubeconfig)
 	env.WriteConfig(t, profileTOML)
-	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: api.Certificate().Raw})
-	cfg := fmt.Sprintf(`apiVersion: v1
+	if err := os.MkdirAll(filepath.Dir(k.kubeconfig), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(k.kubeconfig, []byte(kubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// caData is api's certificate as kubeconfig certificate-authority-data.
+func caData(api *apiServer) string {
+	return base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: api.Certificate().Raw}))
+}
+
+// newKube writes profileTOML and a kubeconfig with cluster and context
+// "test" pointing at api, then runs "kubectl lanyard setup" (through
+// kubectl's plugin mechanism) for profile "kube" with apiVersion.
+func newKube(t *testing.T, api *apiServer, profileTOML, apiVersion string, setupArgs ...string) *kube {
+	t.Helper()
+	k := newKubeEnv(t, profileTOML, fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
 - cluster:
@@ -132,18 +149,8 @@ contexts:
   name: test
 current-context: test
 users: []
-`, base64.StdEncoding.EncodeToString(ca), api.URL)
-	if err := os.MkdirAll(filepath.Dir(k.kubeconfig), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(k.kubeconfig, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"lanyard", "setup", "--profile", "kube", "--context", "test", "--api-version", apiVersion}, setupArgs...)
-	out, errOut, err := k.run(args...)
-	if err != nil {
-		t.Fatalf("kubectl %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out, errOut)
-	}
+`, caData(api), api.URL))
+	k.mustRun(append([]string{"lanyard", "setup", "--profile", "kube", "--context", "test", "--api-version", apiVersion}, setupArgs...)...)
 	return k
 }
 
