@@ -242,6 +242,11 @@ client_assertion = "file:%[6]s"
 
 	// Outside a job with permissions: id-token: write the variables are missing.
 	w.env.Set("ACTIONS_ID_TOKEN_REQUEST_URL", "")
+	// The agent keeps the environment it was started with: a new one
+	// starts with the changed variables.
+	if err := w.env.StopAgent(); err != nil {
+		t.Fatal(err)
+	}
 	failsClean(t, w.env, "wrong-aud", "ACTIONS_ID_TOKEN_REQUEST_URL", "permissions: id-token: write")
 
 	// doctor checks every source and prints none of them.

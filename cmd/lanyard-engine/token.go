@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
+	"github.com/lanyardhq/lanyard/internal/agent/front"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
 	"golang.org/x/term"
@@ -21,12 +20,7 @@ type TokenCmd struct {
 }
 
 // TokenJSON is the stable --format json contract.
-type TokenJSON struct {
-	AccessToken string    `json:"access_token"`
-	TokenType   string    `json:"token_type"`
-	ExpiresAt   time.Time `json:"expires_at"`
-	Profile     string    `json:"profile"`
-}
+type TokenJSON = front.TokenJSON
 
 // Run prints the token in the chosen format.
 func (c *TokenCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *engine.Engine) error {
@@ -49,23 +43,11 @@ func (c *TokenCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *eng
 }
 
 func writeToken(env *Env, format string, p *config.Profile, t *engine.Token) error {
-	v := engine.Value(t, p)
 	typ := t.TokenType
 	if typ == "" || p.UseIDToken() {
 		typ = "Bearer"
 	}
-	switch format {
-	case "json":
-		return json.NewEncoder(env.Stdout).Encode(TokenJSON{AccessToken: v, TokenType: typ, ExpiresAt: engine.Expiry(t, p).UTC().Truncate(time.Second), Profile: p.Name})
-	case "header":
-		_, err := fmt.Fprintf(env.Stdout, "Authorization: %s %s\n", typ, v)
-		return err
-	case "env":
-		_, err := fmt.Fprintf(env.Stdout, "LANYARD_TOKEN=%s\n", v)
-		return err
-	}
-	_, err := fmt.Fprintln(env.Stdout, v)
-	return err
+	return front.WriteToken(env.Stdout, format, engine.Value(t, p), typ, engine.Expiry(t, p), p.Name)
 }
 
 // interactive reports whether a person can answer a login: stdin or stderr

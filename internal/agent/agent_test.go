@@ -193,7 +193,7 @@ func TestProfileEditIsPickedUp(t *testing.T) {
 	if first.Status != wire.StatusOK {
 		t.Fatalf("%s: %s", first.Status, first.Message)
 	}
-	if r := f.ask(t, getToken("q")); r.Status != wire.StatusError || !strings.Contains(r.Message, `profile "q" not found`) {
+	if r := f.ask(t, getToken("q")); r.Status != wire.StatusBadConfig || !strings.Contains(r.Message, `profile "q" not found`) {
 		t.Fatalf("unknown profile: got %s %q", r.Status, r.Message)
 	}
 	f.env.WriteConfig(t, profiles(f.op, "p", "q")+"# edited\n")
@@ -237,7 +237,7 @@ func TestForwardServesOnlyItsProfiles(t *testing.T) {
 	if r := remote(&wire.Request{Op: wire.OpGet, Tool: wire.ToolGit, URL: "https://a.example.com"}); r.Status != wire.StatusOK || r.Profile != "a" {
 		t.Errorf("forwarded profile by URL: got %s %q", r.Status, r.Message)
 	}
-	if r := remote(getToken("b")); r.Status != wire.StatusError || r.Token != "" || !strings.Contains(r.Message, `profile "b" not found`) {
+	if r := remote(getToken("b")); r.Status != wire.StatusBadConfig || r.Token != "" || !strings.Contains(r.Message, `profile "b" not found`) {
 		t.Errorf("other profile by name: got %s %q, want not found", r.Status, r.Message)
 	}
 	if r := remote(&wire.Request{Op: wire.OpGet, Tool: wire.ToolGit, URL: "https://b.example.com"}); r.Status != wire.StatusNoMatch {

@@ -166,6 +166,10 @@ func failure(err error) *wire.Response {
 	if errors.As(err, &le) {
 		return &wire.Response{Status: wire.StatusLoginRequired, Profile: le.Profile, Message: err.Error()}
 	}
+	var ce *config.Error
+	if errors.As(err, &ce) || errors.Is(err, config.ErrNoProfile) {
+		return &wire.Response{Status: wire.StatusBadConfig, Message: err.Error()}
+	}
 	return &wire.Response{Status: wire.StatusError, Message: err.Error()}
 }
 

@@ -10,6 +10,7 @@ import (
 // must not pay, at every start, for code that only the agent runs.
 var thinBinaries = []string{
 	"github.com/lanyardhq/lanyard/cmd/git-credential-lanyard",
+	"github.com/lanyardhq/lanyard/cmd/lanyard",
 }
 
 // forbidden are the packages (and prefixes) a thin binary must not link.

@@ -49,6 +49,7 @@ const (
 	StatusOK            = "ok"
 	StatusNoMatch       = "no_match"       // no profile serves the request
 	StatusLoginRequired = "login_required" // a person must log in; Message names the command
+	StatusBadConfig     = "bad_config"     // the profiles file or a profile name is wrong; Message says where
 	StatusError         = "error"          // Message says what to change
 )
 
