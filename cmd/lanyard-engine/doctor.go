@@ -33,6 +33,12 @@ func (c *DoctorCmd) Run(ctx context.Context, env *Env) error {
 	if cfg == nil || eng == nil {
 		return fmt.Errorf("%d check(s) failed", failed)
 	}
+	first := ""
+	if names := cfg.Names(); len(names) > 0 {
+		first = names[0]
+	}
+	health, keyringErr := eng.Store.Check(first, env.Getenv)
+	check("keyring "+health.String(), keyringErr)
 	for _, n := range cfg.Names() {
 		p := cfg.Profiles[n]
 		_, err := eng.Cached(p)
@@ -45,7 +51,7 @@ func (c *DoctorCmd) Run(ctx context.Context, env *Env) error {
 			err = errors.New("no token endpoint")
 		}
 		if err == nil {
-			err = checkSecret(ctx, eng, p)
+			err = checkSecret(ctx, eng, p, keyringErr)
 		}
 		check(fmt.Sprintf("profile %s: endpoints and client secret resolve", n), err)
 		for _, c := range eng.CheckClientAuth(ctx, p) {
@@ -58,11 +64,17 @@ func (c *DoctorCmd) Run(ctx context.Context, env *Env) error {
 	return nil
 }
 
-func checkSecret(ctx context.Context, eng *engine.Engine, p *config.Profile) error {
+// checkSecret resolves p's client secret; keyringErr is the keyring
+// check's outcome: a secret missing from an unusable keyring is no reason
+// to store it again.
+func checkSecret(ctx context.Context, eng *engine.Engine, p *config.Profile, keyringErr error) error {
 	if p.ClientSecret == "" {
 		return nil
 	}
 	_, err := eng.ResolveSecret(ctx, p, "client_secret", p.ClientSecret)
+	if errors.Is(err, store.ErrNotFound) && keyringErr != nil {
+		return errors.New("client_secret could not be read: the keyring is not usable; fix what the keyring line says")
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("client_secret is not in the keyring; run: lanyard secret set %s client_secret", p.Name)
 	}

@@ -51,7 +51,7 @@ func (s SecretSource) Resolve(ctx context.Context, profile, key, ref string) (st
 	case ref == SecretKeyring:
 		v, err := s.Keyring(profile, key)
 		if err != nil {
-			return "", fmt.Errorf("profile %q: %s is stored in the keyring but could not be read (run: lanyard secret set %s %s): %w", profile, key, profile, key, err)
+			return "", fmt.Errorf("profile %q: %s = \"keyring\" could not be read: %w", profile, key, err)
 		}
 		return v, nil
 	case strings.HasPrefix(ref, "env:"):

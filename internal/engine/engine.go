@@ -6,6 +6,8 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -95,6 +97,7 @@ func New(getenv func(string) string, stderr io.Writer, debug bool) (*Engine, err
 		FileDir:    paths.KeyringDir,
 		Passphrase: store.Passphrase(getenv),
 		SealDir:    filepath.Join(paths.DataDir, "tokens"),
+		Getenv:     getenv,
 	})
 	if err != nil {
 		return nil, err
@@ -154,7 +157,18 @@ func (e *Engine) ResolveSecret(ctx context.Context, p *config.Profile, key, ref 
 // secrets resolves p's references; its cmd: commands get a child
 // environment without the passphrase and other profiles' env: secrets.
 func (e *Engine) secrets(p *config.Profile) config.SecretSource {
-	return config.SecretSource{Keyring: e.Store.Secret, Getenv: e.getenv(), Hide: p.HiddenEnv()}
+	return config.SecretSource{Keyring: e.secret, Getenv: e.getenv(), Hide: p.HiddenEnv()}
+}
+
+// secret reads a secret stored with lanyard secret set, and says how to
+// store it when it is not there. Other errors (a locked or missing
+// keyring) carry their own advice: storing the secret again would not help.
+func (e *Engine) secret(profile, name string) (string, error) {
+	v, err := e.Store.Secret(profile, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("%w; run: lanyard secret set %s %s", err, profile, name)
+	}
+	return v, err
 }
 
 func (e *Engine) getenv() func(string) string {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,8 @@ type machine struct {
 	// item reads a lanyard item with the backend's own tool (secret-tool,
 	// pass, keyctl, the file system): its data, and whether it exists.
 	item func(key string) ([]byte, bool)
+	// endSession ends the D-Bus session of secret-service machines.
+	endSession func()
 }
 
 func newMachine(t *testing.T, backend string) *machine {
@@ -130,13 +133,30 @@ func secretServiceMachine(t *testing.T) *machine {
 		t.Fatal(err)
 	}
 	m.env.Set("XDG_RUNTIME_DIR", runtime)
+	m.endSession = m.session(true)
+	m.item = func(key string) ([]byte, bool) {
+		out, err := m.run("", "", "secret-tool", "lookup", "profile", key)
+		return itemData([]byte(out)), err == nil && out != ""
+	}
+	return m
+}
+
+// session starts a D-Bus session with gnome-keyring in it, unlocking (and
+// the first time creating) the login keyring when unlock is set, and
+// returns what ends it. Commands of m then run in it.
+func (m *machine) session(unlock bool) (end func()) {
+	t := m.t
+	start := "gnome-keyring-daemon --start --components=secrets"
+	if unlock {
+		start = `printf %s "$E2E_KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets`
+	}
 	session := exec.Command("dbus-run-session", "--", "sh", "-c",
-		`printf %s "$E2E_KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 && echo "$DBUS_SESSION_BUS_ADDRESS" && exec cat >/dev/null`)
+		start+` >/dev/null 2>&1 && echo "$DBUS_SESSION_BUS_ADDRESS" && exec cat >/dev/null`)
 	session.Env = append(m.env.Vars(), "E2E_KEYRING_PASSWORD=e2e-keyring-password")
 	session.Dir = m.env.Home
 	var stderr bytes.Buffer
 	session.Stderr = &stderr
-	stdin, err := session.StdinPipe() // the session lasts until the test closes it
+	stdin, err := session.StdinPipe() // the session lasts until it is closed
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,20 +167,17 @@ func secretServiceMachine(t *testing.T) *machine {
 	if err := session.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	end = sync.OnceFunc(func() {
 		stdin.Close()
 		_ = session.Wait()
 	})
+	t.Cleanup(end)
 	addr, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || !strings.HasPrefix(addr, "unix:") {
-		t.Fatalf("no D-Bus session with an unlocked gnome-keyring (%q, %v):\n%s", addr, err, stderr.String())
+		t.Fatalf("no D-Bus session with gnome-keyring (%q, %v):\n%s", addr, err, stderr.String())
 	}
 	m.env.Set("DBUS_SESSION_BUS_ADDRESS", strings.TrimSpace(addr))
-	m.item = func(key string) ([]byte, bool) {
-		out, err := m.run("", "", "secret-tool", "lookup", "profile", key)
-		return itemData([]byte(out)), err == nil && out != ""
-	}
-	return m
+	return end
 }
 
 // passMachine makes a gpg key without passphrase in a GNUPGHOME of its own
@@ -385,6 +402,13 @@ func exercise(t *testing.T, m *machine) {
 		t.Logf("keyctl: the user's keys take %s bytes", keyBytes(t, strings.TrimPrefix(m.as[1], "--reuid=")))
 	}
 
+	// doctor names the backend, its state, its limit and a read time.
+	doctor := m.must("", "", "lanyard", "doctor")
+	if !strings.Contains(doctor, "ok    keyring "+m.backend) || !strings.Contains(doctor, "one read:") {
+		t.Errorf("doctor:\n%s", doctor)
+	}
+	t.Logf("doctor: %s", firstLine(doctor, "keyring "+m.backend))
+
 	// git clones, pushes, and fetches after the server revoked every
 	// access token (401, erase, refresh).
 	work := filepath.Join(m.env.Home, "work")
@@ -435,4 +459,50 @@ func mustAtoi(t *testing.T, flag string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// firstLine returns the first line of s containing sub.
+func firstLine(s, sub string) string {
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, sub) {
+			return line
+		}
+	}
+	return ""
+}
+
+// TestDoctorLockedSecretService: a login keyring left locked (a session
+// where nobody unlocked it) gets advice to unlock it, not to store the
+// client secret again.
+func TestDoctorLockedSecretService(t *testing.T) {
+	m := secretServiceMachine(t)
+	m.env.WriteConfig(t, "[profiles.p]\ngrant = \"client_credentials\"\ntoken_url = \"http://127.0.0.1:9/token\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\n")
+	m.must("", "s3cret\n", "lanyard", "secret", "set", "p")
+	m.must("", "", "lanyard", "doctor")
+	// A new session: gnome-keyring starts, nobody unlocks the keyring. (The
+	// first session's daemon must be gone: a second one would hand over
+	// to it through $XDG_RUNTIME_DIR/keyring/control.)
+	m.endSession()
+	m.session(false)
+	out, err := m.run("", "", "lanyard", "doctor")
+	if err == nil || !strings.Contains(out, "FAIL  keyring secret-service, locked") || !strings.Contains(out, "gnome-keyring-daemon --unlock") || strings.Contains(out, "lanyard secret set") {
+		t.Fatalf("doctor on a locked keyring (%v):\n%s", err, out)
+	}
+}
+
+// TestDoctorPassWithoutKey: pass with no gpg key says how to make one.
+func TestDoctorPassWithoutKey(t *testing.T) {
+	testbin.NeedTool(t, "pass")
+	m := newMachine(t, "pass")
+	m.env.Set("GNUPGHOME", filepath.Join(m.env.Home, "gnupg"))
+	m.env.Set("PASSWORD_STORE_DIR", filepath.Join(m.env.Home, "password-store"))
+	m.env.WriteConfig(t, "[profiles.p]\ngrant = \"client_credentials\"\ntoken_url = \"http://127.0.0.1:9/token\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\n")
+	_, err := m.run("", "s3cret\n", "lanyard", "secret", "set", "p")
+	if err == nil || !strings.Contains(err.Error(), "pass init") {
+		t.Errorf("secret set without a gpg key: %v", err)
+	}
+	out, err := m.run("", "", "lanyard", "doctor")
+	if err == nil || !strings.Contains(out, "pass has no gpg key") || !strings.Contains(out, "LANYARD_KEYRING_BACKEND=file") {
+		t.Errorf("doctor (%v):\n%s", err, out)
+	}
 }

@@ -121,7 +121,7 @@ func (s *Store) sealKey(profile string, create bool) ([]byte, error) {
 	data := []byte(sealPrefix + base64.StdEncoding.EncodeToString(key))
 	err = s.kr.Set(keyring.Item{Key: tokenKey(profile), Data: data, Label: "lanyard token key for " + profile, Description: "lanyard token key"})
 	if err != nil {
-		return nil, fmt.Errorf("could not store the token key for profile %q in the %s keyring: %w", profile, s.backend, err)
+		return nil, fmt.Errorf("could not store the token key for profile %q in the %s keyring: %w", profile, s.backend, s.hint(err))
 	}
 	s.rememberKey(profile, key)
 	return key, nil

@@ -67,6 +67,8 @@ type Options struct {
 	FileDir string
 	// Passphrase returns the file backend's passphrase; called at most once.
 	Passphrase func() (string, error)
+	// Getenv reads the environment for error advice (nil: os.Getenv).
+	Getenv func(string) string
 	// SealDir holds the sealed token states of every backend but file
 	// (seal.go); "" stores states whole in the keyring.
 	SealDir string
@@ -116,7 +118,11 @@ func Open(opt Options) (*Store, error) {
 	}
 	kr, err := keyring.Open(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("could not open keyring (backend %q): %w; set LANYARD_KEYRING_BACKEND=file and LANYARD_KEYRING_PASSPHRASE for an encrypted file store", orAuto(opt.Backend), err)
+		getenv := opt.Getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		return nil, openError(opt.Backend, err, getenv)
 	}
 	s := &Store{kr: kr, backend: backendName(kr, opt.Backend)}
 	if s.backend == "file" {
@@ -217,7 +223,7 @@ func (s *Store) SaveToken(profile string, t *Token) error {
 	}
 	err = s.kr.Set(keyring.Item{Key: tokenKey(profile), Data: data, Label: "lanyard token for " + profile, Description: "lanyard token"})
 	if err != nil {
-		return fmt.Errorf("could not save token for profile %q: %w", profile, err)
+		return fmt.Errorf("could not save token for profile %q: %w", profile, s.hint(err))
 	}
 	return nil
 }
@@ -246,7 +252,7 @@ func (s *Store) Secret(profile, name string) (string, error) {
 func (s *Store) SetSecret(profile, name, value string) error {
 	err := s.kr.Set(keyring.Item{Key: secretKey(profile, name), Data: []byte(value), Label: "lanyard " + name + " for " + profile, Description: "lanyard secret"})
 	if err != nil {
-		return fmt.Errorf("could not store %s for profile %q: %w", name, profile, err)
+		return fmt.Errorf("could not store %s for profile %q in the %s keyring: %w", name, profile, s.backend, s.hint(err))
 	}
 	return nil
 }
@@ -272,7 +278,7 @@ func (s *Store) get(profile, key, what string) ([]byte, error) {
 // passphrase; anything else is damage that logout repairs.
 func (s *Store) explain(profile, key, what string, err error) error {
 	if s.fileDir == "" {
-		return fmt.Errorf("could not read %s for profile %q from keyring: %w", what, profile, err)
+		return fmt.Errorf("could not read %s for profile %q from the %s keyring: %w", what, profile, s.backend, s.hint(err))
 	}
 	raw, rerr := os.ReadFile(filepath.Join(s.fileDir, fileName(key)))
 	if rerr == nil && strings.Count(strings.TrimSpace(string(raw)), ".") == 4 && strings.Contains(err.Error(), "integrity") {
