@@ -3,6 +3,7 @@ package browser
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -308,5 +309,54 @@ func TestPasteInputNonTerminal(t *testing.T) {
 	}
 	if r, _, _ := PasteInput(nil); r != nil {
 		t.Fatal("nil stdin must give no paste input")
+	}
+}
+
+// TestListenLocalhostIPv6Taken: another local user holding [::1]:PORT
+// would receive the redirect of a browser that resolves localhost to ::1,
+// so Listen fails instead of listening on 127.0.0.1 alone.
+func TestListenLocalhostIPv6Taken(t *testing.T) {
+	busy, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	defer busy.Close()
+	port := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+	l, err := Listen("http://localhost:"+port+"/callback", ListenOptions{})
+	if err == nil {
+		l.Close()
+		t.Fatal("Listen succeeded with [::1] held by someone else")
+	}
+	if !strings.Contains(err.Error(), "::1") || !strings.Contains(err.Error(), "already in use") {
+		t.Errorf("got %v, want it to name ::1 and the port in use", err)
+	}
+	// The IPv4 half was released: the port is free again on 127.0.0.1.
+	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Errorf("127.0.0.1:%s still bound after the failed Listen: %v", port, err)
+	} else {
+		ln.Close()
+	}
+}
+
+// TestListenerIgnoresNotThisLogin: a Check error marked ErrNotThisLogin
+// is answered and ignored; the listener keeps waiting.
+func TestListenerIgnoresNotThisLogin(t *testing.T) {
+	check := func(rd *Redirect) error {
+		if rd.Params.Get("state") != "s1" {
+			return fmt.Errorf("bad state: %w", ErrNotThisLogin)
+		}
+		return nil
+	}
+	l := listen(t, "http://127.0.0.1:0/", ListenOptions{Check: check})
+	if st, body := get(t, l.RedirectURI()+"?error=access_denied&state=x"); st != http.StatusBadRequest || !strings.Contains(body, "still waiting") {
+		t.Fatalf("foreign redirect: %d %s", st, body)
+	}
+	if st, _ := get(t, l.RedirectURI()+"?code=c&state=s1"); st != http.StatusOK {
+		t.Fatalf("real redirect: %d", st)
+	}
+	rd, err := Receive(ctxT(t), l, nil, check)
+	if err != nil || rd.Params.Get("code") != "c" {
+		t.Fatalf("Receive = %+v, %v", rd, err)
 	}
 }

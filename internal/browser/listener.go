@@ -38,8 +38,16 @@ type ListenOptions struct {
 	Fragment bool
 	// Check judges a redirect; its error is shown in the browser and
 	// returned by [Receive]. nil accepts everything.
+	//
+	// A Check error wrapping [ErrNotThisLogin] (wrong or missing state)
+	// does not end the login: the browser is told so and the listener
+	// keeps waiting, so a web page cannot end a login on a fixed port.
 	Check func(*Redirect) error
 }
+
+// ErrNotThisLogin marks a redirect that does not belong to the login
+// waiting for it: its state is missing or wrong (RFC 6749 §10.12).
+var ErrNotThisLogin = errors.New("the redirect does not belong to this login")
 
 // Listener is a one-shot HTTP server on a loopback address that receives
 // the redirect of an interactive login (RFC 8252 §7.3).
@@ -89,7 +97,8 @@ func IsLoopback(redirectURI string) bool {
 // with port 0, the system picks a free one (RFC 8252 §7.3: servers accept
 // any port for loopback redirects); [Listener.RedirectURI] is then the URI
 // to send. "localhost" listens on 127.0.0.1 and, on the same port, [::1]
-// when the system has IPv6, since browsers may resolve either.
+// when the system has IPv6, since browsers may resolve either; if [::1]
+// cannot be bound (another user holds it), Listen fails.
 func Listen(redirectURI string, opt ListenOptions) (*Listener, error) {
 	u, err := url.Parse(redirectURI)
 	if err != nil || !IsLoopback(redirectURI) {
@@ -108,16 +117,22 @@ func Listen(redirectURI string, opt ListenOptions) (*Listener, error) {
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(bind, port))
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("cannot receive the login redirect: port %s on %s (redirect_uri %s) is already in use, maybe by another lanyard login; stop that program, or change the port in redirect_uri (port 0 picks a free one if the provider allows any port)", port, bind, redirectURI)
-		}
-		return nil, fmt.Errorf("cannot receive the login redirect on %s (redirect_uri %s): %w", net.JoinHostPort(bind, port), redirectURI, err)
+		return nil, bindError(bind, port, redirectURI, err)
 	}
 	l := &Listener{opt: opt, results: make(chan outcome, 1), lns: []net.Listener{ln}}
 	port = fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 	if host == "localhost" {
-		if ln6, err := net.Listen("tcp", net.JoinHostPort("::1", port)); err == nil {
+		// The browser may resolve localhost to ::1: if another local user
+		// holds [::1]:PORT, the redirect (code and state) would go to them
+		// (RFC 8252 §8.3). Only a system without IPv6 may skip it.
+		ln6, err := net.Listen("tcp", net.JoinHostPort("::1", port))
+		switch {
+		case err == nil:
 			l.lns = append(l.lns, ln6)
+		case errors.Is(err, syscall.EAFNOSUPPORT), errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EPROTONOSUPPORT):
+		default:
+			_ = ln.Close()
+			return nil, bindError("::1", port, redirectURI, err)
 		}
 	}
 	nu := *u
@@ -134,6 +149,13 @@ func Listen(redirectURI string, opt ListenOptions) (*Listener, error) {
 		go func() { _ = srv.Serve(ln) }()
 	}
 	return l, nil
+}
+
+func bindError(bind, port, redirectURI string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("cannot receive the login redirect: port %s on %s (redirect_uri %s) is already in use, maybe by another lanyard login or another user; stop that program, or change the port in redirect_uri (port 0 picks a free one if the provider allows any port; http://127.0.0.1 avoids localhost's two addresses)", port, bind, redirectURI)
+	}
+	return fmt.Errorf("cannot receive the login redirect on %s (redirect_uri %s): %w", net.JoinHostPort(bind, port), redirectURI, err)
 }
 
 // RedirectURI is the redirect_uri to send: the configured one with the
@@ -223,6 +245,11 @@ func (l *Listener) finish(w http.ResponseWriter, rd *Redirect, html bool) {
 	if l.opt.Check != nil {
 		err = l.opt.Check(rd)
 	}
+	if errors.Is(err, ErrNotThisLogin) {
+		// Not ours: answer, and keep waiting for the real redirect.
+		answer(w, html, http.StatusBadRequest, "Not this login", "This response does not belong to the login lanyard is waiting for (its state is missing or wrong), so it was ignored. lanyard is still waiting.")
+		return
+	}
 	first := false
 	l.once.Do(func() { first = true })
 	status, title, msg := http.StatusOK, "Logged in", "lanyard received the login. You can close this tab and return to the terminal."
@@ -232,14 +259,18 @@ func (l *Listener) finish(w http.ResponseWriter, rd *Redirect, html bool) {
 	case err != nil:
 		status, title, msg = http.StatusBadRequest, "Login failed", "lanyard could not use this login: "+err.Error()+". Return to the terminal."
 	}
-	if html {
-		writePage(w, status, title, msg)
-	} else {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, title+". "+msg)
-	}
+	answer(w, html, status, title, msg)
 	if first {
 		l.results <- outcome{rd, err}
 	}
+}
+
+func answer(w http.ResponseWriter, html bool, status int, title, msg string) {
+	if html {
+		writePage(w, status, title, msg)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, title+". "+msg)
 }

@@ -30,6 +30,8 @@ type Metadata struct {
 	TokenEndpoint               string `json:"token_endpoint"`
 	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint"`
 	RevocationEndpoint          string `json:"revocation_endpoint"`
+	// IssParameterSupported: authorization responses carry iss (RFC 9207).
+	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 	// MTLSEndpointAliases are the endpoints for clients that authenticate
 	// with a TLS certificate (RFC 8705 §5).
 	MTLSEndpointAliases *Aliases `json:"mtls_endpoint_aliases,omitempty"`
@@ -40,6 +42,8 @@ type Aliases struct {
 	TokenEndpoint               string `json:"token_endpoint"`
 	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint"`
 	RevocationEndpoint          string `json:"revocation_endpoint"`
+	// IssParameterSupported: authorization responses carry iss (RFC 9207).
+	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
 
 // TTL is how long cached metadata is trusted.

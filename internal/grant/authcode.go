@@ -41,6 +41,11 @@ type AuthCodeRequest struct {
 	AuthParams map[string]string
 	// PKCE is "S256" (the default) or "none" (authorization code only).
 	PKCE string
+	// Issuer is the profile's issuer. An authorization response carrying
+	// RFC 9207's iss must name it; RequireIss (the server advertises
+	// authorization_response_iss_parameter_supported) makes iss mandatory.
+	Issuer     string
+	RequireIss bool
 }
 
 // Interaction is how an interactive grant reaches the person.
@@ -90,12 +95,12 @@ type AuthorizeError struct {
 func (e *AuthorizeError) Error() string {
 	var b strings.Builder
 	b.WriteString("the authorization server refused the login: ")
-	b.WriteString(e.Code)
+	b.WriteString(Printable(e.Code))
 	if e.Description != "" {
-		b.WriteString(": " + e.Description)
+		b.WriteString(": " + Printable(e.Description))
 	}
 	if e.URI != "" {
-		b.WriteString(" (see " + e.URI + ")")
+		b.WriteString(" (see " + Printable(e.URI) + ")")
 	}
 	switch e.Code {
 	case "access_denied":
@@ -112,6 +117,18 @@ func (e *AuthorizeError) Error() string {
 // sent: a stale URL from an earlier attempt, or a forged redirect (RFC 6749
 // §10.12). Its code must not be used.
 var ErrStateMismatch = errors.New("the redirect's state does not match the one this login sent (a URL from an earlier attempt, or a forged redirect), so its code was not used")
+
+// ErrIssuerMismatch means the redirect's iss (RFC 9207) names another
+// authorization server than the profile's issuer: a mix-up attack, or the
+// wrong issuer in the profile.
+var ErrIssuerMismatch = errors.New("the redirect's iss names another authorization server than the profile's issuer (RFC 9207), so its code was not used")
+
+// notThisLogin marks a redirect error as browser.ErrNotThisLogin: the
+// listener ignores such a redirect and keeps waiting.
+type notThisLogin struct{ error }
+
+func (e notThisLogin) Unwrap() error        { return e.error }
+func (e notThisLogin) Is(target error) bool { return target == browser.ErrNotThisLogin }
 
 // ErrLoginTimeout means nobody finished the login in time.
 var ErrLoginTimeout = errors.New("timed out waiting for the login")
@@ -157,8 +174,8 @@ func authorize(ctx context.Context, clientID string, r AuthCodeRequest, in Inter
 		redirectURI = DefaultRedirectURI
 	}
 	state := newState()
-	check := func(rd *browser.Redirect) error { return checkRedirect(rd, state, responseType) }
 	loopback := browser.IsLoopback(redirectURI)
+	check := func(rd *browser.Redirect) error { return checkRedirect(rd, state, responseType, r, loopback) }
 	var l *browser.Listener
 	if loopback {
 		var err error
@@ -229,28 +246,49 @@ func authorize(ctx context.Context, clientID string, r AuthCodeRequest, in Inter
 		}
 		return nil, "", err
 	}
+	if rd.BareCode {
+		fmt.Fprintln(ui, "lanyard: a bare code carries no state, so lanyard could not check that it comes from this login; paste the whole URL next time")
+	}
 	return rd, redirectURI, nil
 }
 
-// checkRedirect judges what came back: an error redirect, the state, and
-// the code (or, for the implicit grant, the access token).
-func checkRedirect(rd *browser.Redirect, state, responseType string) error {
+// checkRedirect judges what came back: the state first (a redirect
+// without the right one is not this login's, whatever else it says, even
+// an error), then an error redirect, RFC 9207's iss, and the code (or, for
+// the implicit grant, the access token).
+func checkRedirect(rd *browser.Redirect, state, responseType string, r AuthCodeRequest, loopback bool) error {
 	p := rd.Params
-	if e := p.Get("error"); e != "" {
-		return &AuthorizeError{Code: e, Description: p.Get("error_description"), URI: p.Get("error_uri")}
-	}
 	if rd.BareCode {
-		if responseType == "token" {
+		switch {
+		case responseType == "token":
 			return errors.New("the implicit grant returns the token in the URL fragment: paste the whole URL the browser was redirected to, not just a code")
+		case loopback:
+			// The browser's address bar holds the whole URL, state included.
+			return errors.New("a bare code cannot be checked against this login's state: paste the whole URL the browser was redirected to (it contains state=...)")
 		}
-		return nil // the person pasted just the code: no state to check
+		// Paste mode (a fixed non-loopback callback, Whiplash): some
+		// providers show only the code; the person vouches for it.
+		return nil
 	}
 	got := p.Get("state")
 	if got == "" {
-		return fmt.Errorf("the redirect carries no state although this login sent one (RFC 6749 §4.1.2), so its code was not used")
+		return notThisLogin{fmt.Errorf("the redirect carries no state although this login sent one (RFC 6749 §4.1.2), so it was not used")}
 	}
 	if subtle.ConstantTimeCompare([]byte(got), []byte(state)) != 1 {
-		return ErrStateMismatch
+		return notThisLogin{ErrStateMismatch}
+	}
+	if iss := p.Get("iss"); iss != "" || r.RequireIss {
+		if iss == "" {
+			return fmt.Errorf("%w: the server advertises authorization_response_iss_parameter_supported but the redirect carries no iss", ErrIssuerMismatch)
+		}
+		// Without a configured issuer (explicit auth_url) there is
+		// nothing to compare with.
+		if r.Issuer != "" && strings.TrimRight(iss, "/") != strings.TrimRight(r.Issuer, "/") {
+			return fmt.Errorf("%w: got iss %q, profile issuer %q", ErrIssuerMismatch, Printable(iss), r.Issuer)
+		}
+	}
+	if e := p.Get("error"); e != "" {
+		return &AuthorizeError{Code: e, Description: p.Get("error_description"), URI: p.Get("error_uri")}
 	}
 	switch responseType {
 	case "code":

@@ -41,7 +41,7 @@ type DeviceError struct {
 }
 
 func (e *DeviceError) Error() string {
-	msg := "the device login failed: " + e.Code
+	msg := "the device login failed: " + Printable(e.Code)
 	switch e.Code {
 	case "expired_token":
 		msg = "the device code expired before the login was approved"
@@ -49,7 +49,7 @@ func (e *DeviceError) Error() string {
 		msg = "the device login was denied at the verification page"
 	}
 	if e.Description != "" {
-		msg += " (" + e.Description + ")"
+		msg += " (" + Printable(e.Description) + ")"
 	}
 	return msg
 }
@@ -70,6 +70,8 @@ func DeviceCode(ctx context.Context, c *Client, r DeviceRequest, in Interaction)
 	if err != nil {
 		return nil, err
 	}
+	// The server's text reaches the terminal: no control characters.
+	da.UserCode, da.VerificationURI, da.VerificationURIComplete = Printable(da.UserCode), Printable(da.VerificationURI), Printable(da.VerificationURIComplete)
 	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
 		return nil, &TokenError{Endpoint: r.DeviceAuthURL, Status: http.StatusOK, Err: errors.New("device authorization response lacks device_code, user_code or verification_uri")}
 	}

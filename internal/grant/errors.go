@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 )
@@ -30,12 +32,12 @@ func (e *TokenError) Error() string {
 		fmt.Fprintf(&b, " answered HTTP %d", e.Status)
 	}
 	if e.Code != "" {
-		fmt.Fprintf(&b, ": %s", e.Code)
+		fmt.Fprintf(&b, ": %s", Printable(e.Code))
 		if e.Description != "" {
-			fmt.Fprintf(&b, ": %s", e.Description)
+			fmt.Fprintf(&b, ": %s", Printable(e.Description))
 		}
 		if e.URI != "" {
-			fmt.Fprintf(&b, " (see %s)", e.URI)
+			fmt.Fprintf(&b, " (see %s)", Printable(e.URI))
 		}
 	}
 	if e.Body != "" {
@@ -106,4 +108,25 @@ func bodyLine(status int, body string) string {
 		return fmt.Sprintf("(%d bytes, not shown: they may hold credentials)", len(body))
 	}
 	return line
+}
+
+// Printable strips what a server could use to take over a terminal from
+// text it sent (error_description, verification_uri, messages): control
+// characters (C0, DEL, C1: escape sequences that retitle a terminal or
+// rewrite what is shown) and bidirectional overrides. Everything lanyard
+// prints that a server wrote goes through it.
+func Printable(s string) string {
+	if strings.IndexFunc(s, unprintable) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unprintable(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func unprintable(r rune) bool {
+	return unicode.IsControl(r) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == utf8.RuneError
 }

@@ -414,10 +414,11 @@ func (h *PluginHost) runHost(ctx context.Context, req HostRequest) (*HostRespons
 		return nil, fmt.Errorf("grant plugin %q: %s answered %q, not JSON; reinstall lanyard", req.Name, host, firstLine(out.String()))
 	}
 	if resp.Error != "" {
+		// Plugins quote their APIs' messages (GitHub's): no control characters.
 		if resp.SettingError {
-			return nil, &PluginSettingError{Msg: resp.Error}
+			return nil, &PluginSettingError{Msg: Printable(resp.Error)}
 		}
-		return nil, errors.New(resp.Error)
+		return nil, errors.New(Printable(resp.Error))
 	}
 	return &resp, nil
 }
