@@ -15,5 +15,5 @@ var version = "dev"
 
 func main() {
 	docker.Version = version
-	os.Exit(docker.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	os.Exit(docker.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, nil, nil))
 }

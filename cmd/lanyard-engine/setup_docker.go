@@ -5,6 +5,7 @@ import (
 	"os/exec"
 
 	"github.com/lanyardhq/lanyard/helpers/docker"
+	"github.com/lanyardhq/lanyard/helpers/docker/full"
 	"github.com/lanyardhq/lanyard/internal/config"
 )
 
@@ -30,21 +31,21 @@ func (c *SetupDockerCmd) Run(env *Env, cfg *config.File) error {
 		}
 		registry = p.Match[0]
 	}
-	key, err := docker.CredHelperKey(registry)
+	key, err := full.CredHelperKey(registry)
 	if err != nil {
 		return err
 	}
 	// The helper picks the profile by match: an entry it would answer with
 	// "not found" is useless, so refuse it.
-	got := docker.Resolve(cfg, key)
+	got := full.Resolve(cfg, key)
 	if got == nil {
 		return fmt.Errorf("profile %q does not match registry %s, so the helper would not answer for it; add \"https://%s/\" to its match list at %s:%d", p.Name, key, key, p.File, p.Line)
 	}
-	ch, err := docker.SetCredHelper(docker.ConfigPath(env.Getenv), key, docker.HelperName)
+	ch, err := full.SetCredHelper(full.ConfigPath(env.Getenv), key, full.HelperName)
 	if err != nil {
 		return err
 	}
-	entry := fmt.Sprintf("credHelpers[%q] = %q", key, docker.HelperName)
+	entry := fmt.Sprintf("credHelpers[%q] = %q", key, full.HelperName)
 	switch {
 	case !ch.Changed:
 		fmt.Fprintf(env.Stdout, "%s: %s already; nothing to do\n", ch.Path, entry)
@@ -64,6 +65,20 @@ func (c *SetupDockerCmd) Run(env *Env, cfg *config.File) error {
 	}
 	if _, err := exec.LookPath(docker.Name); err != nil {
 		fmt.Fprintf(env.Stderr, "warning: %s is not on PATH, and clients will fail to run it; install it (make install) next to lanyard\n", docker.Name)
+	}
+	return nil
+}
+
+// DockerCredentialCmd runs docker-credential-lanyard in-process, for the
+// actions the thin helper passes on (store, list).
+type DockerCredentialCmd struct {
+	Action string `arg:"" help:"store, list, get, erase or version."`
+}
+
+// Run answers one docker credential helper call on stdin/stdout.
+func (c *DockerCredentialCmd) Run(env *Env) error {
+	if code := full.Main([]string{c.Action}, env.Stdin, env.Stdout, env.Stderr, env.Getenv); code != 0 {
+		return &exitCodeError{Code: code}
 	}
 	return nil
 }

@@ -235,7 +235,7 @@ func TestCrane(t *testing.T) {
 	other := startRegistry(t, e.op.Valid) // no profile matches it
 	e.dockerConfig(t, map[string]any{
 		"auths":       map[string]any{},
-		"credHelpers": map[string]string{e.reg.Host: HelperName, other.Host: HelperName},
+		"credHelpers": map[string]string{e.reg.Host: "lanyard", other.Host: "lanyard"},
 	})
 	ref := e.reg.Host + "/lanyard/crane-e2e:v1"
 	tar, digest := writeImage(t, ref)
@@ -292,7 +292,7 @@ func TestCrane(t *testing.T) {
 func TestCraneCredsStore(t *testing.T) {
 	crane := testbin.NeedTool(t, "crane")
 	e := newE2E(t)
-	e.dockerConfig(t, map[string]any{"credsStore": HelperName})
+	e.dockerConfig(t, map[string]any{"credsStore": "lanyard"})
 	ref := e.reg.Host + "/lanyard/creds-store:v1"
 	tar, digest := writeImage(t, ref)
 	if out, err := run(t, e.env.Command(crane, "push", "--insecure", tar, ref)); err != nil {
@@ -313,7 +313,7 @@ func TestSkopeo(t *testing.T) {
 	}
 	crane := testbin.NeedTool(t, "crane")
 	e := newE2E(t)
-	dir := e.dockerConfig(t, map[string]any{"credHelpers": map[string]string{e.reg.Host: HelperName}})
+	dir := e.dockerConfig(t, map[string]any{"credHelpers": map[string]string{e.reg.Host: "lanyard"}})
 	ref := e.reg.Host + "/lanyard/skopeo-e2e:v1"
 	tar, digest := writeImage(t, ref)
 	if out, err := run(t, e.env.Command(crane, "push", "--insecure", tar, ref)); err != nil {

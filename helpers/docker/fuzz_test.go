@@ -1,8 +1,10 @@
-package docker
+package docker_test
 
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/lanyardhq/lanyard/helpers/docker"
+	"github.com/lanyardhq/lanyard/helpers/docker/full"
 	"net/url"
 	"strings"
 	"testing"
@@ -32,7 +34,7 @@ func FuzzDockerInput(f *testing.F) {
 	// Seeds: testdata/fuzz/FuzzDockerInput.
 	f.Fuzz(func(t *testing.T, verb string, in []byte) {
 		var out, errOut bytes.Buffer
-		code := Main([]string{verb}, bytes.NewReader(in), &out, &errOut, env.Getenv)
+		code := full.Main([]string{verb}, bytes.NewReader(in), &out, &errOut, env.Getenv)
 		if code != 0 && code != 1 {
 			t.Fatalf("exit %d, want 0 or 1", code)
 		}
@@ -43,8 +45,8 @@ func FuzzDockerInput(f *testing.F) {
 			t.Fatalf("exit 1 with stdout %q, want one error line", out.String())
 		}
 
-		server, perr := ParseServerURL(in)
-		if verb == ActionGet {
+		server, perr := docker.ParseServerURL(in)
+		if verb == docker.ActionGet {
 			switch {
 			case perr != nil:
 				if strings.TrimSpace(out.String()) != perr.Error() {
@@ -52,8 +54,8 @@ func FuzzDockerInput(f *testing.F) {
 				}
 			case code == 0:
 				t.Fatalf("get %q: exit 0, but no profile here can have a token", server)
-			case Resolve(mustLoad(t, env), server) == nil:
-				if !IsCredentialsNotFound(errString(out.String())) {
+			case full.Resolve(mustLoad(t, env), server) == nil:
+				if !docker.IsCredentialsNotFound(errString(out.String())) {
 					t.Fatalf("get %q: stdout %q, want the not-found text", server, out.String())
 				}
 			default:
@@ -63,22 +65,22 @@ func FuzzDockerInput(f *testing.F) {
 			}
 		}
 		if perr == nil {
-			for _, u := range ServerURLs(server) {
+			for _, u := range docker.ServerURLs(server) {
 				pu, err := url.Parse(u)
 				if err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" || pu.User != nil || pu.RawQuery != "" || pu.Fragment != "" {
-					t.Fatalf("ServerURLs(%q) gave %q (%v), not a plain http(s) URL", server, u, err)
+					t.Fatalf("docker.ServerURLs(%q) gave %q (%v), not a plain http(s) URL", server, u, err)
 				}
 			}
 		}
 
-		if c, err := ParseCredentials(in); err == nil {
+		if c, err := docker.ParseCredentials(in); err == nil {
 			if c.ServerURL == "" || c.Username == "" {
-				t.Fatalf("ParseCredentials accepted %+v without server or username", c)
+				t.Fatalf("docker.ParseCredentials accepted %+v without server or username", c)
 			}
 			if utf8.ValidString(c.ServerURL + c.Username + c.Secret) {
-				var back Credentials
-				if err := json.Unmarshal(FormatCredentials(*c), &back); err != nil || back != *c {
-					t.Fatalf("FormatCredentials round trip: %+v -> %+v (%v)", c, back, err)
+				var back docker.Credentials
+				if err := json.Unmarshal(docker.FormatCredentials(*c), &back); err != nil || back != *c {
+					t.Fatalf("docker.FormatCredentials round trip: %+v -> %+v (%v)", c, back, err)
 				}
 			}
 		}
@@ -87,8 +89,7 @@ func FuzzDockerInput(f *testing.F) {
 
 func mustLoad(t *testing.T, env *testbin.Env) *config.File {
 	t.Helper()
-	h := &helper{getenv: env.Getenv}
-	cfg, err := h.config()
+	cfg, err := config.Load(env.ConfigPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,17 +2,16 @@ package docker
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
-	"github.com/lanyardhq/lanyard/internal/config"
-	"github.com/lanyardhq/lanyard/internal/engine"
+	"github.com/lanyardhq/lanyard/internal/agent/client"
+	"github.com/lanyardhq/lanyard/internal/agent/front"
+	"github.com/lanyardhq/lanyard/internal/agent/wire"
 	"golang.org/x/term"
 )
 
@@ -20,17 +19,28 @@ import (
 // sets it from its -X main.version link flag.
 var Version = "dev"
 
+// Local answers store and list, which need the profiles file and the
+// engine in the caller's process: helpers/docker/full, inside
+// lanyard-engine.
+type Local func(ctx context.Context, action string, stdin io.Reader, stderr io.Writer, getenv func(string) string) ([]byte, error)
+
+// EngineCommand is the lanyard-engine command that runs the helper
+// in-process (helpers/docker/full) for the actions the thin helper passes
+// on.
+const EngineCommand = "docker-credential"
+
 // Main runs one helper call and returns the exit code: 0, or 1 with the
 // error printed on stdout, as docker-credential-helpers' Serve does.
 // args are the arguments after the program name; getenv is os.Getenv or a
-// test's environment.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+// test's environment. r answers get and erase (nil: the agent); local
+// answers store and list (nil: exec lanyard-engine, which answers them).
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, r wire.Resolver, local Local) int {
 	if len(args) != 1 {
 		fmt.Fprintln(stdout, Usage())
 		return 1
 	}
 	switch args[0] {
-	case "--version", "-v":
+	case "--version", "-v", ActionVersion:
 		_, _ = stdout.Write(FormatVersion(Version))
 		return 0
 	case "--help", "-h":
@@ -39,8 +49,24 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	h := &helper{getenv: getenv, stderr: stderr, debug: engine.DebugFromEnv(getenv), interactive: isTerminal(stderr)}
-	out, err := h.handle(ctx, args[0], stdin)
+	debug := front.DebugFromEnv(getenv)
+	var out []byte
+	var err error
+	switch action := args[0]; action {
+	case ActionGet, ActionErase:
+		if r == nil {
+			r = client.New(getenv, stderr, debug)
+		}
+		out, err = ask(ctx, r, action, stdin, stderr, debug)
+	case ActionStore, ActionList:
+		if local == nil {
+			err = front.ExecEngine([]string{EngineCommand, action})
+			break
+		}
+		out, err = local(ctx, action, stdin, stderr, getenv)
+	default:
+		err = unknownActionError(action)
+	}
 	if err != nil {
 		// Protocol rule: errors go to stdout, where the client reads them.
 		fmt.Fprintln(stdout, err)
@@ -50,56 +76,53 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	return 0
 }
 
-// helper answers one call. Configuration and engine open lazily: version,
-// list and unknown servers never touch the keyring.
-type helper struct {
-	getenv      func(string) string
-	stderr      io.Writer
-	debug       bool
-	interactive bool
-
-	cfg *config.File
-	eng *engine.Engine
-}
-
-func (h *helper) handle(ctx context.Context, action string, stdin io.Reader) ([]byte, error) {
-	switch action {
-	case ActionVersion:
-		return FormatVersion(Version), nil
-	case ActionList:
-		// Clients send "unused" on stdin; upstream never reads it.
-		return h.list()
-	case ActionGet, ActionErase, ActionStore:
-	default:
-		return nil, unknownActionError(action)
-	}
-	in, err := readInput(stdin)
+// ask answers get and erase through r.
+func ask(ctx context.Context, r wire.Resolver, action string, stdin io.Reader, stderr io.Writer, debug bool) ([]byte, error) {
+	in, err := ReadInput(stdin)
 	if err != nil {
 		return nil, err
 	}
-	switch action {
-	case ActionGet:
-		server, err := ParseServerURL(in)
-		if err != nil {
-			return nil, err
-		}
-		return h.get(ctx, server)
-	case ActionErase:
-		server, err := ParseServerURL(in)
-		if err != nil {
-			return nil, err
-		}
-		return nil, h.erase(ctx, server)
-	default:
-		c, err := ParseCredentials(in)
-		if err != nil {
-			return nil, err
-		}
-		return nil, h.store(ctx, c)
+	server, err := ParseServerURL(in)
+	if err != nil {
+		return nil, err
 	}
+	logf := func(format string, args ...any) {
+		if debug {
+			fmt.Fprintf(stderr, Name+": "+format+"\n", args...)
+		}
+	}
+	urls := ServerURLs(server)
+	if len(urls) == 0 {
+		logf("%s: not a registry address", server)
+		return nil, ErrCredentialsNotFound
+	}
+	req := &wire.Request{Op: action, Tool: wire.ToolDocker, URL: server, Candidates: urls, Interactive: IsTerminal(stderr)}
+	resp, err := r.Resolve(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	switch resp.Status {
+	case wire.StatusOK:
+	case wire.StatusNoMatch:
+		logf("%s: no profile matches (tried %v)", server, urls)
+		return nil, ErrCredentialsNotFound
+	default:
+		return nil, errors.New(resp.Message)
+	}
+	if action == ActionErase {
+		logf("erase %s: dropped the cached access token of profile %q (to log out: lanyard logout %s)", server, resp.Profile, resp.Profile)
+		return nil, nil
+	}
+	user := resp.DockerUsername
+	if user == "" {
+		user = DefaultUsername
+	}
+	logf("get %s: profile %q matches; token %s valid until %s", server, resp.Profile, front.Redact(resp.Token), resp.Expiry.Format("15:04:05"))
+	return FormatCredentials(Credentials{ServerURL: server, Username: user, Secret: resp.Token}), nil
 }
 
-func readInput(stdin io.Reader) ([]byte, error) {
+// ReadInput reads a request from stdin, at most MaxInput bytes.
+func ReadInput(stdin io.Reader) ([]byte, error) {
 	in, err := io.ReadAll(io.LimitReader(stdin, MaxInput+1))
 	if err != nil {
 		return nil, fmt.Errorf("could not read the request on stdin: %w", err)
@@ -110,198 +133,10 @@ func readInput(stdin io.Reader) ([]byte, error) {
 	return in, nil
 }
 
-// get answers with the profile's fresh token, or not-found for a server no
-// profile matches (the client then goes on anonymously).
-func (h *helper) get(ctx context.Context, server string) ([]byte, error) {
-	p, err := h.resolve(server)
-	if err != nil {
-		return nil, err
-	}
-	if p == nil {
-		return nil, ErrCredentialsNotFound
-	}
-	user := username(p)
-	if user == identityTokenUsername {
-		return nil, fmt.Errorf("profile %q: docker_username %q makes clients treat the token as a registry identity token; remove docker_username or set another name in %s:%d", p.Name, user, p.File, p.Line)
-	}
-	eng, err := h.engine()
-	if err != nil {
-		return nil, err
-	}
-	t, err := eng.Token(ctx, p, engine.Options{Interactive: h.interactive})
-	if err != nil {
-		return nil, err
-	}
-	h.logf("get %s: profile %q, token %s valid until %s", server, p.Name, engine.Redact(engine.Value(t, p)), engine.Expiry(t, p).Format("15:04:05"))
-	return FormatCredentials(Credentials{ServerURL: server, Username: user, Secret: engine.Value(t, p)}), nil
-}
-
-// erase is what a client calls when the registry rejected the credentials
-// (or on docker logout): the cached access token goes, the refresh token
-// stays, and the next get mints a new one.
-func (h *helper) erase(ctx context.Context, server string) error {
-	p, err := h.resolve(server)
-	if err != nil {
-		return err
-	}
-	if p == nil {
-		return ErrCredentialsNotFound
-	}
-	eng, err := h.engine()
-	if err != nil {
-		return err
-	}
-	h.logf("erase %s: dropping the cached access token of profile %q (to log out: lanyard logout %s)", server, p.Name, p.Name)
-	return eng.Invalidate(ctx, p, "")
-}
-
-// store is called by docker login. lanyard mints registry credentials and
-// never stores registry passwords, so a username and password are refused,
-// with two exceptions:
-//   - the profile uses the password grant and the username is its
-//     username: the password logs in to the token endpoint (it is used
-//     once and not stored; the tokens are);
-//   - the credentials are the ones get just handed out, which docker login
-//     stores back after checking them ("Authenticating with existing
-//     credentials"): nothing to do.
-func (h *helper) store(ctx context.Context, c *Credentials) error {
-	p, err := h.resolve(c.ServerURL)
-	if err != nil {
-		return err
-	}
-	if p == nil {
-		return fmt.Errorf("no lanyard profile matches %s, and %s does not store registry passwords; add the registry to a profile's match list, or take %s out of credHelpers in docker's config.json to keep a password there", c.ServerURL, Name, c.ServerURL)
-	}
-	if c.Username == identityTokenUsername {
-		return fmt.Errorf("the registry %s issued an identity token, which %s does not store: profile %q mints this registry's credentials (run: lanyard login %s)", c.ServerURL, Name, p.Name, p.Name)
-	}
-	if p.Grant == config.GrantPassword {
-		if c.Username != p.Username {
-			return fmt.Errorf("profile %q logs in as %q, not %q; docker login -u %s (the password is used for the password grant and not stored), or change username in %s:%d", p.Name, p.Username, c.Username, p.Username, p.File, p.Line)
-		}
-		eng, err := h.engine()
-		if err != nil {
-			return err
-		}
-		if _, err := eng.Login(ctx, p, engine.LoginOptions{Password: c.Secret}); err != nil {
-			return err
-		}
-		h.logf("store %s: logged in to profile %q with the password grant; the password was not stored", c.ServerURL, p.Name)
-		return nil
-	}
-	if c.Username == username(p) {
-		eng, err := h.engine()
-		if err != nil {
-			return err
-		}
-		t, err := eng.Cached(p)
-		if err != nil {
-			return err
-		}
-		if t != nil && c.Secret != "" && subtle.ConstantTimeCompare([]byte(engine.Value(t, p)), []byte(c.Secret)) == 1 {
-			h.logf("store %s: the credentials are profile %q's current token; nothing to store", c.ServerURL, p.Name)
-			return nil
-		}
-	}
-	return fmt.Errorf("%s does not store registry passwords: profile %q mints the credentials for %s, so docker, crane and skopeo need no docker login; to log in to the profile run: lanyard login %s", Name, p.Name, c.ServerURL, p.Name)
-}
-
-// list reports, for every match prefix of every profile, the server
-// address docker would ask for and the username get would answer with. It
-// reads only the profiles file: no keyring, no network, no secrets.
-func (h *helper) list() ([]byte, error) {
-	cfg, err := h.config()
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, name := range cfg.Names() {
-		for _, m := range cfg.Profiles[name].Match {
-			key, ok := ServerKey(m)
-			if !ok {
-				continue
-			}
-			if _, seen := out[key]; seen {
-				continue
-			}
-			// The profile that get will pick for this key, which for a
-			// host shared by several profiles is the one claiming the host.
-			if p, _ := h.resolve(key); p != nil {
-				out[key] = username(p)
-			}
-		}
-	}
-	return FormatList(out), nil
-}
-
-// resolve picks the profile serving a server address, or nil.
-func (h *helper) resolve(server string) (*config.Profile, error) {
-	cfg, err := h.config()
-	if err != nil {
-		return nil, err
-	}
-	p := Resolve(cfg, server)
-	if p == nil {
-		h.logf("%s: no profile matches (tried %s)", server, strings.Join(ServerURLs(server), ", "))
-		return nil, nil
-	}
-	h.logf("%s: profile %q matches", server, p.Name)
-	return p, nil
-}
-
-// config loads the profiles file once. No file means no profiles: every
-// server is unknown, and clients go on without credentials.
-func (h *helper) config() (*config.File, error) {
-	if h.cfg != nil {
-		return h.cfg, nil
-	}
-	path := config.Path(h.getenv)
-	cfg, err := config.Load(path)
-	if errors.Is(err, os.ErrNotExist) {
-		h.logf("no profiles file at %s", path)
-		h.cfg = &config.File{Path: path, Profiles: map[string]*config.Profile{}}
-		return h.cfg, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	h.cfg = cfg
-	return cfg, nil
-}
-
-func (h *helper) engine() (*engine.Engine, error) {
-	if h.eng != nil {
-		return h.eng, nil
-	}
-	eng, err := engine.New(h.getenv, h.stderr, h.debug)
-	if err != nil {
-		return nil, err
-	}
-	// stdin carried the request and belongs to the protocol: a paste-mode
-	// login must never read it.
-	eng.Stdin = strings.NewReader("")
-	h.eng = eng
-	return eng, nil
-}
-
-func (h *helper) logf(format string, args ...any) {
-	if h.debug {
-		fmt.Fprintf(h.stderr, Name+": "+format+"\n", args...)
-	}
-}
-
-// username is what get answers as Username for p.
-func username(p *config.Profile) string {
-	if p.DockerUsername != "" {
-		return p.DockerUsername
-	}
-	return DefaultUsername
-}
-
-// isTerminal reports whether w is a terminal. The client owns stdin (the
+// IsTerminal reports whether w is a terminal. The client owns stdin (the
 // request) and stdout (the answer); a person, if any, sees stderr, so only
 // then may a login open a browser or ask.
-func isTerminal(w io.Writer) bool {
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -1,10 +1,12 @@
-package docker
+package docker_test
 
 import (
 	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/lanyardhq/lanyard/helpers/docker"
+	"github.com/lanyardhq/lanyard/helpers/docker/full"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -115,18 +117,18 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = Main(args, strings.NewReader(stdin), &out, &errOut, f.env.Getenv)
+	code = full.Main(args, strings.NewReader(stdin), &out, &errOut, f.env.Getenv)
 	return code, out.String(), errOut.String()
 }
 
 // get returns the credentials get answers for server, failing the test otherwise.
-func (f *fixture) get(t *testing.T, server string) Credentials {
+func (f *fixture) get(t *testing.T, server string) docker.Credentials {
 	t.Helper()
 	code, out, errOut := f.run(t, server, "get")
 	if code != 0 {
 		t.Fatalf("get %s: exit %d: %s%s", server, code, out, errOut)
 	}
-	var c Credentials
+	var c docker.Credentials
 	if err := json.Unmarshal([]byte(out), &c); err != nil {
 		t.Fatalf("get %s: %v: %q", server, err, out)
 	}
@@ -164,7 +166,7 @@ func (f *fixture) normalize(s string) string {
 	s = strings.ReplaceAll(s, f.env.Home, "{{HOME}}")
 	s = strings.ReplaceAll(s, f.op.Issuer, "{{OP}}")
 	s = strings.ReplaceAll(s, f.shop.URL, "{{SHOP}}")
-	s = strings.ReplaceAll(s, ErrCredentialsNotFound.Error(), "{{ErrCredentialsNotFound}}")
+	s = strings.ReplaceAll(s, docker.ErrCredentialsNotFound.Error(), "{{ErrCredentialsNotFound}}")
 	return s
 }
 
@@ -175,7 +177,7 @@ func TestProtocol(t *testing.T) {
 	f := newFixture(t)
 	// The secret get hands out must be a token its issuer accepts.
 	validOP := func(t *testing.T, out string) {
-		var c Credentials
+		var c docker.Credentials
 		if err := json.Unmarshal([]byte(out), &c); err != nil || !f.op.Valid(c.Secret) {
 			t.Errorf("secret of %q is not a valid token of the provider (%v)", out, err)
 		}
@@ -221,7 +223,7 @@ func TestProtocol(t *testing.T) {
 		}},
 		{name: "store-password-grant", args: []string{"store"}, stdin: lit(`{"ServerURL":"https://shop.example.com","Username":"admin","Secret":"shopware"}`),
 			check: func(t *testing.T, _ string) {
-				if c := f.get(t, "shop.example.com"); c.Username != DefaultUsername || !f.shop.Valid(c.Secret) {
+				if c := f.get(t, "shop.example.com"); c.Username != docker.DefaultUsername || !f.shop.Valid(c.Secret) {
 					t.Errorf("after store, get = %+v; want a valid Shopware token", c)
 				}
 			}},
@@ -266,10 +268,10 @@ func lit(s string) func(*testing.T) string { return func(*testing.T) string { re
 func TestGetUsernames(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct{ server, user string }{
-		{"registry.example.com", DefaultUsername},
+		{"registry.example.com", docker.DefaultUsername},
 		{"registry.example.com/team/app", "team-bot"},
 		{"ghcr.io/acme/app", "team-bot"},
-		{"https://index.docker.io/v1/", DefaultUsername},
+		{"https://index.docker.io/v1/", docker.DefaultUsername},
 	}
 	for _, tt := range tests {
 		c := f.get(t, tt.server)
@@ -306,11 +308,11 @@ func TestGetCachesAndEraseInvalidates(t *testing.T) {
 func TestNoProfilesFile(t *testing.T) {
 	env := testbin.NewEnv(t, t.TempDir()) // LANYARD_CONFIG points at a file that does not exist
 	var out, errOut bytes.Buffer
-	if code := Main([]string{"get"}, strings.NewReader("registry.example.com"), &out, &errOut, env.Getenv); code != 1 || !IsCredentialsNotFound(fmt.Errorf("%s", out.String())) {
+	if code := full.Main([]string{"get"}, strings.NewReader("registry.example.com"), &out, &errOut, env.Getenv); code != 1 || !docker.IsCredentialsNotFound(fmt.Errorf("%s", out.String())) {
 		t.Errorf("get: exit %d, stdout %q; want exit 1 and not-found", code, out.String())
 	}
 	out.Reset()
-	if code := Main([]string{"list"}, strings.NewReader(""), &out, &errOut, env.Getenv); code != 0 || out.String() != "{}\n" {
+	if code := full.Main([]string{"list"}, strings.NewReader(""), &out, &errOut, env.Getenv); code != 0 || out.String() != "{}\n" {
 		t.Errorf("list: exit %d, stdout %q; want {}", code, out.String())
 	}
 }
@@ -319,7 +321,7 @@ func TestBrokenProfilesFile(t *testing.T) {
 	env := testbin.NewEnv(t, t.TempDir())
 	env.WriteConfig(t, "[profiles.a]\ngrant = \"client_credentials\"\nscope = [\"x\"]\n")
 	var out, errOut bytes.Buffer
-	code := Main([]string{"get"}, strings.NewReader("registry.example.com"), &out, &errOut, env.Getenv)
+	code := full.Main([]string{"get"}, strings.NewReader("registry.example.com"), &out, &errOut, env.Getenv)
 	if code != 1 || !strings.Contains(out.String(), "config.toml:3") || !strings.Contains(out.String(), "profiles.a.scope") {
 		t.Errorf("exit %d, stdout %q; want exit 1 and the file:line of the bad key", code, out.String())
 	}
@@ -332,7 +334,7 @@ func TestDebugLogsToStderrWithoutTokens(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, out)
 	}
-	var c Credentials
+	var c docker.Credentials
 	if err := json.Unmarshal([]byte(out), &c); err != nil {
 		t.Fatalf("stdout is not only the answer: %v: %q", err, out)
 	}

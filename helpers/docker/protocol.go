@@ -41,9 +41,9 @@ const Package = "github.com/lanyardhq/lanyard"
 // be used, since docker reads it as an identity (refresh) token.
 const DefaultUsername = "oauth2accesstoken"
 
-// identityTokenUsername is docker's marker for an identity token: a
+// IdentityTokenUsername is docker's marker for an identity token: a
 // Credentials with this Username carries a registry refresh token.
-const identityTokenUsername = "<token>"
+const IdentityTokenUsername = "<token>"
 
 // Protocol error texts. Clients compare them after trimming space (docker's
 // credentials.IsErrCredentialsNotFoundMessage and friends), so they must not
@@ -181,9 +181,9 @@ func unknownActionError(action string) error {
 	return fmt.Errorf("%s: unknown action: %s", Name, action)
 }
 
-// dockerHubKey is the server address docker and go-containerregistry use
+// DockerHubKey is the server address docker and go-containerregistry use
 // for Docker Hub, for historical reasons.
-const dockerHubKey = "https://index.docker.io/v1/"
+const DockerHubKey = "https://index.docker.io/v1/"
 
 // dockerHubHosts are the names docker treats as Docker Hub's registry.
 var dockerHubHosts = map[string]bool{"docker.io": true, "index.docker.io": true, "registry-1.docker.io": true}
@@ -276,7 +276,7 @@ func ServerKey(match string) (string, bool) {
 		return "", false
 	}
 	if u.Host == "index.docker.io" && strings.Trim(u.Path, "/") == "" {
-		return dockerHubKey, true
+		return DockerHubKey, true
 	}
 	return u.Host + strings.TrimSuffix(u.Path, "/"), true
 }

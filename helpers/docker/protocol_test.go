@@ -85,26 +85,6 @@ func TestServerKey(t *testing.T) {
 	}
 }
 
-func TestCredHelperKey(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"registry.example.com", "registry.example.com"},
-		{"https://registry.example.com/team/", "registry.example.com"},
-		{"http://127.0.0.1:5000", "127.0.0.1:5000"},
-		{"127.0.0.1:5000", "127.0.0.1:5000"},
-		{"docker.io", "https://index.docker.io/v1/"},
-		{"https://index.docker.io/v1/", "https://index.docker.io/v1/"},
-	}
-	for _, tt := range tests {
-		got, err := CredHelperKey(tt.in)
-		if err != nil || got != tt.want {
-			t.Errorf("CredHelperKey(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-		}
-	}
-	if _, err := CredHelperKey("not a host"); err == nil || !strings.Contains(err.Error(), "registry.example.com") {
-		t.Errorf("got %v, want an error with an example host", err)
-	}
-}
-
 func TestParseServerURL(t *testing.T) {
 	tests := []struct {
 		name, in, want string

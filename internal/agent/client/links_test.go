@@ -11,6 +11,7 @@ import (
 var thinBinaries = []string{
 	"github.com/lanyardhq/lanyard/cmd/git-credential-lanyard",
 	"github.com/lanyardhq/lanyard/cmd/lanyard",
+	"github.com/lanyardhq/lanyard/cmd/docker-credential-lanyard",
 }
 
 // forbidden are the packages (and prefixes) a thin binary must not link.

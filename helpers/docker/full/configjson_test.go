@@ -1,4 +1,4 @@
-package docker
+package full
 
 import (
 	"os"
@@ -145,5 +145,25 @@ func TestSetCredHelperRefusesBrokenFiles(t *testing.T) {
 		if b, _ := os.ReadFile(path); string(b) != before {
 			t.Errorf("%s: a broken file was rewritten: %s", before, b)
 		}
+	}
+}
+
+func TestCredHelperKey(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"registry.example.com", "registry.example.com"},
+		{"https://registry.example.com/team/", "registry.example.com"},
+		{"http://127.0.0.1:5000", "127.0.0.1:5000"},
+		{"127.0.0.1:5000", "127.0.0.1:5000"},
+		{"docker.io", "https://index.docker.io/v1/"},
+		{"https://index.docker.io/v1/", "https://index.docker.io/v1/"},
+	}
+	for _, tt := range tests {
+		got, err := CredHelperKey(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("CredHelperKey(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := CredHelperKey("not a host"); err == nil || !strings.Contains(err.Error(), "registry.example.com") {
+		t.Errorf("got %v, want an error with an example host", err)
 	}
 }

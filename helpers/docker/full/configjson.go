@@ -1,4 +1,4 @@
-package docker
+package full
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/lanyardhq/lanyard/helpers/docker"
 	"github.com/lanyardhq/lanyard/internal/atomicfile"
 	"github.com/lanyardhq/lanyard/internal/config"
 )
@@ -28,9 +29,9 @@ func ConfigPath(getenv func(string) string) string {
 }
 
 // Resolve picks the profile that serves a server address as registry
-// clients send it (see [ServerURLs]), or nil.
+// clients send it (see [docker.ServerURLs]), or nil.
 func Resolve(cfg *config.File, server string) *config.Profile {
-	for _, u := range ServerURLs(server) {
+	for _, u := range docker.ServerURLs(server) {
 		if p := cfg.Match(u); p != nil {
 			return p
 		}
@@ -43,7 +44,7 @@ func Resolve(cfg *config.File, server string) *config.Profile {
 // (port included), and Docker Hub by its historical key; a repository path
 // plays no part.
 func CredHelperKey(registry string) (string, error) {
-	urls := ServerURLs(registry)
+	urls := docker.ServerURLs(registry)
 	if len(urls) == 0 {
 		return "", fmt.Errorf("%q is not a registry host; use e.g. registry.example.com or 127.0.0.1:5000", registry)
 	}
@@ -52,7 +53,7 @@ func CredHelperKey(registry string) (string, error) {
 		return "", fmt.Errorf("%q is not a registry host: %w", registry, err)
 	}
 	if u.Host == "index.docker.io" {
-		return dockerHubKey, nil
+		return docker.DockerHubKey, nil
 	}
 	return u.Host, nil
 }
