@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"errors"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,14 +45,7 @@ type Request struct {
 }
 
 // Has reports whether git announced capability c.
-func (r Request) Has(c string) bool {
-	for _, v := range r.Capabilities {
-		if v == c {
-			return true
-		}
-	}
-	return false
-}
+func (r Request) Has(c string) bool { return slices.Contains(r.Capabilities, c) }
 
 // ParseRequest reads git's key=value lines. It accepts what any git
 // version sends and never fails: a blank line or the end of data ends the
