@@ -125,17 +125,28 @@ func ParseExecInfo(raw string) (ExecInfo, error) {
 		}
 		if c := in.Spec.Cluster.Config; len(c) > 0 && string(c) != "null" {
 			if json.Unmarshal(c, &conf) != nil {
-				return ExecInfo{}, fmt.Errorf("the kubeconfig extension %s of cluster %s is not a mapping with a string key profile; write it as: extension: {profile: NAME}", ClusterExtension, info.Server)
+				return ExecInfo{}, &ClusterExtensionError{Server: info.Server, Problem: "is not a mapping with a string key profile; write it as: extension: {profile: NAME}"}
 			}
 		}
 		if conf.Profile != nil {
 			if *conf.Profile == "" {
-				return ExecInfo{}, fmt.Errorf("the kubeconfig extension %s of cluster %s has an empty profile; set it to a lanyard profile name, or remove it to pick the profile by match", ClusterExtension, info.Server)
+				return ExecInfo{}, &ClusterExtensionError{Server: info.Server, Problem: "has an empty profile; set it to a lanyard profile name, or remove it to pick the profile by match"}
 			}
 			info.ClusterProfile = *conf.Profile
 		}
 	}
 	return info, nil
+}
+
+// ClusterExtensionError is returned for a cluster whose kubeconfig
+// extension ClusterExtension cannot name a profile.
+type ClusterExtensionError struct {
+	Server  string // the cluster's server URL
+	Problem string
+}
+
+func (e *ClusterExtensionError) Error() string {
+	return fmt.Sprintf("the kubeconfig extension %s of cluster %s %s", ClusterExtension, e.Server, e.Problem)
 }
 
 // SelectProfile picks the profile get-token serves: the --profile flag
