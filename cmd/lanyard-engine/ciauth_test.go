@@ -292,6 +292,7 @@ subject_token = "github-actions:%[2]s"
 audience = "https://api.example.test"
 resource = ["https://api.example.test/v1"]
 requested_token_type = "urn:ietf:params:oauth:token-type:access_token"
+actor_token = "env:CI_JOB_JWT"
 
 [profiles.exchange-wrong-target]
 token_url = %[1]q
@@ -320,7 +321,8 @@ assertion = "file:%[3]s"
 	if !w.fed.Valid(tok.AccessToken) || w.gha.Requests() != before+1 {
 		t.Errorf("token_exchange: valid=%v, %d job token requests; want valid and 1", w.fed.Valid(tok.AccessToken), w.gha.Requests()-before)
 	}
-	if got := w.fed.LastExchange(); got.Get("audience") != "https://api.example.test" || got.Get("resource") != "https://api.example.test/v1" || got.Get("subject_token_type") != "urn:ietf:params:oauth:token-type:jwt" {
+	if got := w.fed.LastExchange(); got.Get("audience") != "https://api.example.test" || got.Get("resource") != "https://api.example.test/v1" || got.Get("subject_token_type") != "urn:ietf:params:oauth:token-type:jwt" ||
+		got.Get("actor_token_present") != "true" || got.Get("actor_token_type") != "urn:ietf:params:oauth:token-type:jwt" {
 		t.Errorf("exchange request: got %v", got)
 	}
 	assertCached(t, w.env, w.fed, "exchange", tok)
