@@ -173,6 +173,7 @@ func Measure(ctx context.Context, opt Options, log io.Writer) (*Table, error) {
 		return nil, err
 	}
 	b.concurrent(ctx)
+	b.backends(ctx)
 	b.logf("done")
 	b.table.Notes = append(b.table.Notes,
 		fmt.Sprintf("bench took %s; progress and any n/a reasons went to stderr. See docs/benchmarks.md for how to read this.", time.Since(b.start).Round(time.Second)))

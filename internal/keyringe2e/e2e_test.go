@@ -1,7 +1,6 @@
 package keyringe2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,10 +14,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/lanyardhq/lanyard/internal/keyringenv"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 	"github.com/lanyardhq/lanyard/internal/testprovider"
 )
@@ -141,43 +140,17 @@ func secretServiceMachine(t *testing.T) *machine {
 	return m
 }
 
-// session starts a D-Bus session with gnome-keyring in it, unlocking (and
-// the first time creating) the login keyring when unlock is set, and
-// returns what ends it. Commands of m then run in it.
+// session starts a D-Bus session with gnome-keyring in it (see
+// keyringenv.StartSecretService) and returns what ends it. Commands of m
+// then run in it.
 func (m *machine) session(unlock bool) (end func()) {
-	t := m.t
-	start := "gnome-keyring-daemon --start --components=secrets"
-	if unlock {
-		start = `printf %s "$E2E_KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets`
-	}
-	session := exec.Command("dbus-run-session", "--", "sh", "-c",
-		start+` >/dev/null 2>&1 && echo "$DBUS_SESSION_BUS_ADDRESS" && exec cat >/dev/null`)
-	session.Env = append(m.env.Vars(), "E2E_KEYRING_PASSWORD=e2e-keyring-password")
-	session.Dir = m.env.Home
-	var stderr bytes.Buffer
-	session.Stderr = &stderr
-	stdin, err := session.StdinPipe() // the session lasts until it is closed
+	s, err := keyringenv.StartSecretService(m.env.Vars(), m.env.Home, unlock)
 	if err != nil {
-		t.Fatal(err)
+		m.t.Fatal(err)
 	}
-	stdout, err := session.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := session.Start(); err != nil {
-		t.Fatal(err)
-	}
-	end = sync.OnceFunc(func() {
-		stdin.Close()
-		_ = session.Wait()
-	})
-	t.Cleanup(end)
-	addr, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(addr, "unix:") {
-		t.Fatalf("no D-Bus session with gnome-keyring (%q, %v):\n%s", addr, err, stderr.String())
-	}
-	m.env.Set("DBUS_SESSION_BUS_ADDRESS", strings.TrimSpace(addr))
-	return end
+	m.t.Cleanup(s.Close)
+	m.env.Set("DBUS_SESSION_BUS_ADDRESS", s.Addr)
+	return s.Close
 }
 
 // passMachine makes a gpg key without passphrase in a GNUPGHOME of its own
@@ -193,19 +166,11 @@ func passMachine(t *testing.T) *machine {
 	}
 	m.env.Set("GNUPGHOME", gnupg)
 	m.env.Set("PASSWORD_STORE_DIR", filepath.Join(m.env.Home, "password-store"))
-	t.Cleanup(func() { _, _ = m.run("", "", "gpgconf", "--kill", "gpg-agent") })
-	m.must("", "", "gpg", "--batch", "--passphrase", "", "--quick-gen-key", "lanyard e2e <e2e@lanyard.test>", "default", "default", "never")
-	colons := m.must("", "", "gpg", "--list-keys", "--with-colons")
-	fpr := ""
-	for _, line := range strings.Split(colons, "\n") {
-		if f := strings.Split(line, ":"); len(f) > 9 && f[0] == "fpr" && fpr == "" {
-			fpr = f[9]
-		}
+	stop, err := keyringenv.InitPass(m.env.Vars(), m.env.Home)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if fpr == "" {
-		t.Fatalf("no key made:\n%s", colons)
-	}
-	m.must("", "", "pass", "init", fpr)
+	t.Cleanup(stop)
 	m.item = func(key string) ([]byte, bool) {
 		out, err := m.run("", "", "pass", "show", "lanyard/"+key)
 		return itemData([]byte(out)), err == nil
