@@ -68,6 +68,9 @@ type Paths struct {
 // PathsFromEnv applies the XDG base directory rules.
 func PathsFromEnv(getenv func(string) string) Paths {
 	home := getenv("HOME")
+	if home == "" {
+		home = getenv("USERPROFILE") // Windows
+	}
 	xdg := func(name, def string) string {
 		if v := getenv(name); v != "" {
 			return v

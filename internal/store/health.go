@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -147,10 +149,28 @@ func openError(backend string, err error, getenv func(string) string) error {
 	case "pass":
 		cause = passReady(getenv)
 	}
+	if cause == nil && backend != "" && !slices.Contains(keyring.AvailableBackends(), backends[backend]) {
+		cause = fmt.Errorf("this lanyard binary has no %s backend on %s (it has: %s); pick one of those, e.g. LANYARD_KEYRING_BACKEND=file", backend, runtime.GOOS, available())
+		if backend == "keychain" && runtime.GOOS == "darwin" {
+			cause = fmt.Errorf("%w; it was built without cgo, and the Keychain backend needs cgo: build on the Mac with CGO_ENABLED=1 (make build does)", cause)
+		}
+	}
 	if cause != nil {
 		return fmt.Errorf("could not open the %s keyring: %w", backend, cause)
 	}
 	return fmt.Errorf("could not open keyring (backend %q): %w; %s", orAuto(backend), err, containerFix)
+}
+
+// available names the backends compiled into this binary.
+func available() string {
+	var names []string
+	for name, b := range backends {
+		if slices.Contains(keyring.AvailableBackends(), b) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }
 
 // hint adds what to do to a backend error on read or write.

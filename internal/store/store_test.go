@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +104,19 @@ func TestUnknownBackend(t *testing.T) {
 	_, err := Open(Options{Backend: "vault"})
 	if err == nil || !strings.Contains(err.Error(), "LANYARD_KEYRING_BACKEND") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// A backend this binary lacks (keychain off macOS, or on a macOS build
+// without cgo) is named with what the binary has and the way out.
+func TestMissingBackend(t *testing.T) {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		t.Skip("keychain or wincred may be compiled in here")
+	}
+	for _, b := range []string{"keychain", "wincred"} {
+		_, err := Open(Options{Backend: b, Getenv: func(string) string { return "" }})
+		if err == nil || !strings.Contains(err.Error(), "has no "+b+" backend") || !strings.Contains(err.Error(), "file") || !strings.Contains(err.Error(), "LANYARD_KEYRING_BACKEND=file") {
+			t.Errorf("%s: got %v", b, err)
+		}
 	}
 }
