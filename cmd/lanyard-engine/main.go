@@ -6,8 +6,13 @@ package main
 
 import (
 	"os"
+
+	"github.com/lanyardhq/lanyard/internal/hardening"
 )
 
 func main() {
+	// Secrets live in this process (and the agent, which runs in it): no
+	// core files. Best effort: a sandbox that forbids it is no reason to stop.
+	_ = hardening.NoCoreDumps()
 	os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }

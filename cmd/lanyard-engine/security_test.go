@@ -3,9 +3,13 @@ package main
 // Security findings of issue 13, each reproduced with the built binary.
 
 import (
+	"bufio"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -50,5 +54,82 @@ func TestTokenValuesAreValidated(t *testing.T) {
 				t.Errorf("token requests: got %d, want 2 (nothing was stored)", n)
 			}
 		})
+	}
+}
+
+// TestServePrintsKeyOnlyWhenNew: the first start makes the key and shows
+// it; a restart reuses it and shows only where it is kept.
+func TestServePrintsKeyOnlyWhenNew(t *testing.T) {
+	env := newEnv(t)
+	env.WriteConfig(t, "")
+	keyFile := filepath.Join(env.Home, "serve.key")
+	start := func() string {
+		t.Helper()
+		errPath := filepath.Join(t.TempDir(), "stderr")
+		errFile, err := os.Create(errPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer errFile.Close()
+		cmd := env.Command("lanyard", "serve", "--key-file", keyFile)
+		cmd.Stderr = errFile // written directly: complete once stdout has its line
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+		if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
+			b, _ := os.ReadFile(errPath)
+			t.Fatalf("lanyard serve printed no line: %v\n%s", err, b)
+		}
+		b, err := os.ReadFile(errPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	first := start()
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := strings.TrimSpace(string(key))
+	if !strings.Contains(first, k) {
+		t.Errorf("first start did not show the new key:\n%s", first)
+	}
+	if again := start(); strings.Contains(again, k) || !strings.Contains(again, keyFile) {
+		t.Errorf("restart: stderr\n%s\nwant the key file named and the key not shown", again)
+	}
+}
+
+// TestEngineNoCoreDumps: lanyard-engine (here running lanyard exec) has
+// turned core dumps off, though it was started with a core limit.
+func TestEngineNoCoreDumps(t *testing.T) {
+	if _, err := os.Stat("/proc/self/limits"); err != nil {
+		t.Skip("no /proc here")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"abc","token_type":"Bearer","expires_in":3600}`)
+	}))
+	defer srv.Close()
+	env := newEnv(t)
+	env.Set("LANYARD_TEST_SECRET", "s")
+	env.WriteConfig(t, fmt.Sprintf("[profiles.p]\ngrant = \"client_credentials\"\ntoken_url = %q\nclient_id = \"c\"\nclient_secret = \"env:LANYARD_TEST_SECRET\"\n", srv.URL+"/token"))
+	// The child of lanyard exec reads its parent's (lanyard-engine's) limits.
+	script := `ulimit -S -c 4096 2>/dev/null || exit 77; exec "$0" exec p -- sh -c 'grep "Max core file size" /proc/$PPID/limits'`
+	cmd := env.Command("sh", "-c", script, filepath.Join(env.Bin, "lanyard"))
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 77 {
+		t.Skip("cannot raise the core limit here (hard limit 0)")
+	}
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if f := strings.Fields(string(out)); len(f) < 5 || f[4] != "0" {
+		t.Errorf("lanyard-engine's core limit: %q, want a soft limit of 0", out)
 	}
 }

@@ -20,7 +20,7 @@ type ServeCmd struct {
 
 // serveInfo is the one JSON line lanyard serve prints on stdout once it
 // listens, for scripts that start it. The key itself is not in it: it is
-// in key_file, and on stderr once.
+// in key_file, and on stderr only when it was just made.
 type serveInfo struct {
 	URL     string `json:"url"`
 	KeyFile string `json:"key_file"`
@@ -38,7 +38,7 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *eng
 		return err
 	}
 	defer ln.Close()
-	key, _, err := postman.LoadOrCreateKey(keyFile, c.NewKey)
+	key, created, err := postman.LoadOrCreateKey(keyFile, c.NewKey)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,13 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *eng
 		Log:    env.Stderr,
 	}
 	fmt.Fprintf(env.Stderr, "lanyard serve: listening on %s (Ctrl-C stops)\n", url)
-	fmt.Fprintf(env.Stderr, "lanyard serve: key %s (send it as %s; kept in %s)\n", key, postman.KeyHeader, keyFile)
+	if created {
+		// Once, when it is new: a restart must not put the key in another
+		// terminal's scrollback or a service log.
+		fmt.Fprintf(env.Stderr, "lanyard serve: new key %s (send it as %s; kept in %s)\n", key, postman.KeyHeader, keyFile)
+	} else {
+		fmt.Fprintf(env.Stderr, "lanyard serve: the key is in %s (send it as %s; --new-key makes a new one)\n", keyFile, postman.KeyHeader)
+	}
 	if err := json.NewEncoder(env.Stdout).Encode(serveInfo{URL: url, KeyFile: keyFile}); err != nil {
 		return err
 	}

@@ -9,6 +9,11 @@ import (
 	"os"
 
 	"github.com/lanyardhq/lanyard/internal/grant/pluginhost"
+	"github.com/lanyardhq/lanyard/internal/hardening"
 )
 
-func main() { os.Exit(pluginhost.Main(os.Stdin, os.Stdout, os.Stderr)) }
+func main() {
+	// The host holds the plugin's resolved secret settings: no core files.
+	_ = hardening.NoCoreDumps()
+	os.Exit(pluginhost.Main(os.Stdin, os.Stdout, os.Stderr))
+}

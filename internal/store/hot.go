@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // HotCache keeps access and ID tokens (never refresh tokens or plugin
@@ -59,7 +62,7 @@ func (s *Store) Hot(dir string, getenv func(string) string) *HotCache {
 	scope := storeScope(s.fileDir)
 	desc := "lanyard:hot:" + scope
 	key := func(_ string, create bool) ([]byte, error) {
-		k, err := keyctlKey(desc, create)
+		k, err := hotKey(desc, filepath.Join(dir, scope), create)
 		if err != nil {
 			return nil, err
 		}
@@ -72,6 +75,26 @@ func (s *Store) Hot(dir string, getenv func(string) string) *HotCache {
 		return mac.Sum(nil), nil
 	}
 	return &HotCache{dir: filepath.Join(dir, scope), stamp: s.stamp, key: key, hits: true}
+}
+
+// hotKey returns the kernel-keyring key desc. Creating it happens under a
+// file lock in dir, with a second search under the lock: two processes
+// that both miss must not each add a key (the second add replaces the
+// first, and whatever the first process sealed with it is lost).
+func hotKey(desc, dir string, create bool) ([]byte, error) {
+	k, err := keyctlKey(desc, false)
+	if err == nil || !create {
+		return k, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	l := flock.New(filepath.Join(dir, ".key.lock"))
+	if err := l.Lock(); err != nil {
+		return nil, fmt.Errorf("could not lock the hot cache key: %w", err)
+	}
+	defer func() { _ = l.Unlock() }()
+	return keyctlKey(desc, true)
 }
 
 // storeScope names a store's subdirectory of the hot cache: two stores

@@ -3,7 +3,9 @@ package store
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -93,5 +95,51 @@ func TestHotCache(t *testing.T) {
 	none.Drop("p")
 	if _, ok := none.Get("p"); ok {
 		t.Error("nil hot cache hit")
+	}
+}
+
+// TestHotKeyCreationDoesNotRace: processes that miss the kernel-keyring key
+// at once end up with one key, not one each (an add replaces the key
+// another process is already sealing with). Rounds of concurrent creators,
+// each round with a fresh key.
+func TestHotKeyCreationDoesNotRace(t *testing.T) {
+	if !keyctlAvailable {
+		t.Skip("keyctl is Linux only")
+	}
+	base := "lanyard:hot:test-race-" + time.Now().Format("150405.000000000")
+	if _, err := keyctlKey(base, true); err != nil {
+		t.Skipf("keyctl not usable here: %v", err)
+	}
+	unlinkKey(t, base)
+	dir := t.TempDir()
+	const rounds, n = 20, 32
+	for r := range rounds {
+		desc := base + "-" + strconv.Itoa(r)
+		keys := make(chan string, n)
+		var ready sync.WaitGroup
+		ready.Add(n)
+		start := make(chan struct{})
+		for range n {
+			go func() {
+				ready.Done()
+				<-start
+				k, err := hotKey(desc, dir, true)
+				if err != nil {
+					keys <- "error: " + err.Error()
+					return
+				}
+				keys <- string(k)
+			}()
+		}
+		ready.Wait()
+		close(start)
+		distinct := map[string]bool{}
+		for range n {
+			distinct[<-keys] = true
+		}
+		unlinkKey(t, desc)
+		if len(distinct) != 1 {
+			t.Fatalf("round %d: %d different hot cache keys were created, want 1", r, len(distinct))
+		}
 	}
 }
