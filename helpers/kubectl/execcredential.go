@@ -50,7 +50,7 @@ type ExecCluster struct {
 // client-go hands to exec plugins as spec.cluster.config
 // (k8s.io/client-go/pkg/apis/clientauthentication: "client.authentication.k8s.io/exec").
 // lanyard reads its "profile" key.
-const ClusterExtension = "client.authentication.k8s.io/exec"
+const ClusterExtension = config.ClusterExtension
 
 // ExecCredentialStatus is the plugin's answer. ExpirationTimestamp is RFC
 // 3339; client-go runs the plugin again once it has passed.
@@ -150,11 +150,10 @@ func (e *ClusterExtensionError) Error() string {
 }
 
 // SelectProfile picks the profile get-token serves: the --profile flag
-// when given; else, with provideClusterInfo: true, the profile the
-// cluster's extension names, else the profile whose match prefixes serve
-// the cluster's server URL. A profile with match prefixes serves only
-// those: a cluster naming it for another server is refused, so that a
-// kubeconfig entry cannot send its token elsewhere.
+// when given; else, with provideClusterInfo: true, the profile for the
+// cluster (see config.File.ForCluster: the profile the cluster's
+// extension names, within its match prefixes, else the one whose match
+// serves the cluster's server URL).
 func SelectProfile(cfg *config.File, flagProfile string, info ExecInfo) (*config.Profile, error) {
 	if flagProfile != "" {
 		return cfg.Profile(flagProfile)
@@ -162,20 +161,7 @@ func SelectProfile(cfg *config.File, flagProfile string, info ExecInfo) (*config
 	if info.Server == "" {
 		return nil, &usageError{errors.New("get-token needs --profile, or provideClusterInfo: true in the kubeconfig exec entry to pick the profile by cluster (kubectl lanyard setup --cluster-aware writes it)")}
 	}
-	if info.ClusterProfile != "" {
-		p, err := cfg.Profile(info.ClusterProfile)
-		if err != nil {
-			return nil, fmt.Errorf("cluster %s names a profile in its kubeconfig extension %s: %w", info.Server, ClusterExtension, err)
-		}
-		if len(p.Match) > 0 && !p.Matches(info.Server) {
-			return nil, fmt.Errorf("cluster %s names profile %q, which serves only its match prefixes (%s:%d); add %q to its match", info.Server, p.Name, p.File, p.Line, info.Server)
-		}
-		return p, nil
-	}
-	if p := cfg.Match(info.Server); p != nil {
-		return p, nil
-	}
-	return nil, fmt.Errorf("no lanyard profile serves cluster %s: add match = [%q] to its profile in %s, or name the profile in the cluster's kubeconfig entry: extensions: [{name: %s, extension: {profile: NAME}}]", info.Server, info.Server, cfg.Path, ClusterExtension)
+	return cfg.ForCluster(info.Server, info.ClusterProfile)
 }
 
 // FormatExecCredential returns the reply for apiVersion: the token and,

@@ -214,7 +214,7 @@ client_secret = "env:S"
 		{"cluster extension", "", ExecInfo{Server: "https://10.0.0.1:6443", ClusterProfile: "staging"}, "staging", ""},
 		{"by match", "", ExecInfo{Server: "https://prod.k8s.example.com"}, "prod", ""},
 		{"by match, default port", "", ExecInfo{Server: "https://prod.k8s.example.com:443"}, "prod", ""},
-		{"extension names a profile for another server", "", ExecInfo{Server: "https://evil.example.com", ClusterProfile: "prod"}, "", `names profile "prod", which serves only its match prefixes (/p/config.toml:2); add "https://evil.example.com" to its match`},
+		{"extension names a profile for another server", "", ExecInfo{Server: "https://evil.example.com", ClusterProfile: "prod"}, "", `cluster https://evil.example.com names it in its kubeconfig extension client.authentication.k8s.io/exec: profile "prod" will not send its token to https://evil.example.com`},
 		{"extension names an unknown profile", "", ExecInfo{Server: "https://x", ClusterProfile: "nope"}, "", `profile "nope" not found`},
 		{"no profile serves the server", "", ExecInfo{Server: "https://other.example.com"}, "", `no lanyard profile serves cluster https://other.example.com: add match = ["https://other.example.com"] to its profile in /p/config.toml`},
 		{"no flag, no cluster", "", ExecInfo{}, "", "get-token needs --profile, or provideClusterInfo: true"},
