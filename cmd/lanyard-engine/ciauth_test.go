@@ -155,6 +155,14 @@ private_key = "file:%[6]s"
 	}
 	failsClean(t, w.env, "mismatch", "signing_alg", "RS256", "EC P-384", "ES384", w.env.ConfigPath)
 	failsClean(t, w.env, "unknown-key", "invalid_client", "private_key")
+	// A key file others may write is refused, as ssh refuses it.
+	if err := os.Chmod(edPath, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, w.env, "", "token", "ed", "--force-refresh"); code == 0 || !strings.Contains(stderr, "profiles.ed.private_key") || !strings.Contains(stderr, "chmod go-w") {
+		t.Errorf("group-writable key: exit %d, %q", code, stderr)
+	}
+	_ = os.Chmod(edPath, 0o600)
 	out, _, _ := run(t, w.env, "", "doctor")
 	if !strings.Contains(out, "ok    profile ed: private_key parses and fits signing_alg") || !strings.Contains(out, "FAIL  profile mismatch: private_key parses and fits signing_alg: ") {
 		t.Errorf("doctor output:\n%s", out)

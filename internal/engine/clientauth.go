@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/grant"
@@ -31,7 +33,7 @@ func (e *Engine) clientAuth(ctx context.Context, p *config.Profile, c *grant.Cli
 		if err != nil {
 			return err
 		}
-		key, err := e.secrets(p).Resolve(ctx, p.Name, "tls_key", p.TLSKey)
+		key, err := e.readKey(ctx, p, "tls_key", p.TLSKey)
 		if err != nil {
 			return err
 		}
@@ -46,7 +48,7 @@ func (e *Engine) clientAuth(ctx context.Context, p *config.Profile, c *grant.Cli
 
 // KeySigner reads p's private_key and checks it against signing_alg.
 func (e *Engine) KeySigner(ctx context.Context, p *config.Profile) (*grant.KeySigner, error) {
-	pemKey, err := e.secrets(p).Resolve(ctx, p.Name, "private_key", p.PrivateKey)
+	pemKey, err := e.readKey(ctx, p, "private_key", p.PrivateKey)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +77,20 @@ func (e *Engine) Source(p *config.Profile, key, ref string, jwt bool) *grant.Sou
 // isJWT reports whether a token type URI names a JWT, which is checked
 // for expiry before it is sent.
 func isJWT(typ string) bool { return typ == grant.TokenTypeJWT || typ == grant.TokenTypeIDToken }
+
+// readKey resolves a private key reference; a key file must be the user's
+// own and not writable by others.
+func (e *Engine) readKey(ctx context.Context, p *config.Profile, key, ref string) (string, error) {
+	if path, ok := strings.CutPrefix(ref, "file:"); ok {
+		if rest, ok := strings.CutPrefix(path, "~/"); ok {
+			path = filepath.Join(e.getenv()("HOME"), rest)
+		}
+		if err := checkKeyFile(path); err != nil {
+			return "", keyError(p, key, err)
+		}
+	}
+	return e.secrets(p).Resolve(ctx, p.Name, key, ref)
+}
 
 // keyError names the profile key whose value is wrong, as config errors do.
 func keyError(p *config.Profile, key string, err error) error {
