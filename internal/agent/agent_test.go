@@ -283,3 +283,34 @@ func TestClientRetriesWhenAgentDiesMidRequest(t *testing.T) {
 		t.Fatalf("got %+v, %v; want a valid token after one retry", resp, err)
 	}
 }
+
+// kubectl with provideClusterInfo: the cluster's extension names the
+// profile (only within its match), else the server URL picks it by match.
+func TestKubectlClusterPicksProfile(t *testing.T) {
+	f := newFixture(t, &Server{}, "a", "b")
+	cluster := func(server, named string) *wire.Request {
+		return &wire.Request{Op: wire.OpGet, Tool: wire.ToolKubectl, URL: server, ClusterProfile: named}
+	}
+	for _, tt := range []struct {
+		req         *wire.Request
+		wantProfile string
+		wantErr     string
+	}{
+		{cluster("https://b.example.com", ""), "b", ""},
+		{cluster("https://b.example.com", "b"), "b", ""},
+		{cluster("https://a.example.com/", "a"), "a", ""},
+		{cluster("https://evil.example.com", "a"), "", `profile "a" will not send its token to https://evil.example.com`},
+		{cluster("https://c.example.com", ""), "", `no lanyard profile serves cluster https://c.example.com`},
+	} {
+		r := f.ask(t, tt.req)
+		if tt.wantErr != "" {
+			if r.Status == wire.StatusOK || !strings.Contains(r.Message, tt.wantErr) {
+				t.Errorf("%s named %q: got %s %q, want %q", tt.req.URL, tt.req.ClusterProfile, r.Status, r.Message, tt.wantErr)
+			}
+			continue
+		}
+		if r.Status != wire.StatusOK || r.Profile != tt.wantProfile {
+			t.Errorf("%s named %q: got %s %q profile %q, want %q", tt.req.URL, tt.req.ClusterProfile, r.Status, r.Message, r.Profile, tt.wantProfile)
+		}
+	}
+}

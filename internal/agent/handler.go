@@ -268,11 +268,18 @@ func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile
 		if err != nil {
 			return nil, failure(err)
 		}
-		name := req.Profile
-		if name == "" {
-			name = req.ClusterProfile
+		var p *config.Profile
+		if req.Tool == wire.ToolKubectl && req.Profile == "" && req.URL != "" {
+			// provideClusterInfo: the cluster names its profile, or a
+			// profile's match serves its server.
+			p, err = cfg.ForCluster(req.URL, req.ClusterProfile)
+		} else {
+			name := req.Profile
+			if name == "" {
+				name = req.ClusterProfile
+			}
+			p, err = cfg.Profile(name)
 		}
-		p, err := cfg.Profile(name)
 		if err != nil {
 			return nil, failure(err)
 		}
