@@ -27,7 +27,7 @@ const DefaultUsername = "oauth2"
 // (a few WWW-Authenticate headers), far below what would hurt.
 const MaxRequest = 8 << 20
 
-const usage = `usage: git-credential-lanyard [--profile NAME] [--interactive] [--debug] get|store|erase
+const usage = `usage: git-credential-lanyard [--profile NAME] [--interactive] [--debug] get|store|erase|capability
 
 git runs this helper; configure it with:
   lanyard setup git [--global] PROFILE
@@ -35,11 +35,11 @@ or by hand:
   git config --global credential.helper lanyard                     (pick the profile by its match prefixes)
   git config --global credential.https://HOST.helper 'lanyard --profile NAME'   (pin one profile to a host; it still needs match)
 
-  get      print the token for the URL git names: username and password, or
-           with git 2.46+ and git_auth, authtype=Bearer and credential
-  capability  list the capabilities lanyard understands (authtype, state)
-  erase    forget the cached access token git was refused with (the refresh token stays)
-  store    do nothing (lanyard keeps its own cache)
+  get         print the token for the URL git names: username and password, or
+              with git 2.46+ and git_auth, authtype=Bearer and credential
+  erase       forget the cached access token git was refused with (the refresh token stays)
+  store       do nothing (lanyard keeps its own cache)
+  capability  list the protocol capabilities lanyard understands (authtype, state)
 
   --profile NAME   use this profile instead of picking one by match (it answers only for URLs its match serves)
   --interactive    allow an interactive login when a terminal is available
