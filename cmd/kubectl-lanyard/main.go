@@ -14,5 +14,5 @@ var version = "dev"
 
 func main() {
 	kubectl.Version = version
-	os.Exit(kubectl.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	os.Exit(kubectl.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, nil, nil))
 }

@@ -40,6 +40,7 @@ type CLI struct {
 	Setup            SetupCmd            `cmd:"" help:"Configure git or docker to use lanyard."`
 	Serve            ServeCmd            `cmd:"" help:"Serve tokens on 127.0.0.1 for Postman and other GUI tools."`
 	Plugins          PluginsCmd          `cmd:"" help:"List grant plugins found, with version and checksum."`
+	KubectlPlugin    KubectlPluginCmd    `cmd:"" name:"kubectl-plugin" hidden:"" help:"Run kubectl-lanyard in-process (kubectl lanyard setup runs it)."`
 	DockerCredential DockerCredentialCmd `cmd:"" name:"docker-credential" hidden:"" help:"Answer a docker credential helper call in-process (docker-credential-lanyard store and list run it)."`
 	Agent            AgentCmd            `cmd:"" help:"The per-user agent that keeps tokens in memory for the helpers (start, stop, status, forward)."`
 	Version          VersionCmd          `cmd:"" help:"Print the version."`

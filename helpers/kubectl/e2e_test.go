@@ -367,6 +367,8 @@ func TestKubectlParallelExpired(t *testing.T) {
 	api := startAPI(t, op.Valid)
 	k := newKube(t, api, clientCredentials(op), "v1beta1")
 	k.env.Set("KUBE_TEST_SECRET", op.ConfidentialClientSecret)
+	// The callers must find the token expired: no refresh ahead.
+	k.env.Set("LANYARD_AGENT_REFRESH_AHEAD", "0")
 
 	// Cache a 2s token (straight from the plugin: a kubectl run could
 	// outlast it on a busy machine), then let it expire.

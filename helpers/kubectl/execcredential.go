@@ -2,12 +2,11 @@ package kubectl
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/agent/wire"
 )
 
 // The ExecCredential API versions lanyard speaks. client-go sends the one
@@ -50,7 +49,7 @@ type ExecCluster struct {
 // client-go hands to exec plugins as spec.cluster.config
 // (k8s.io/client-go/pkg/apis/clientauthentication: "client.authentication.k8s.io/exec").
 // lanyard reads its "profile" key.
-const ClusterExtension = config.ClusterExtension
+const ClusterExtension = wire.KubeClusterExtension
 
 // ExecCredentialStatus is the plugin's answer. ExpirationTimestamp is RFC
 // 3339; client-go runs the plugin again once it has passed.
@@ -147,21 +146,6 @@ type ClusterExtensionError struct {
 
 func (e *ClusterExtensionError) Error() string {
 	return fmt.Sprintf("the kubeconfig extension %s of cluster %s %s", ClusterExtension, e.Server, e.Problem)
-}
-
-// SelectProfile picks the profile get-token serves: the --profile flag
-// when given; else, with provideClusterInfo: true, the profile for the
-// cluster (see config.File.ForCluster: the profile the cluster's
-// extension names, within its match prefixes, else the one whose match
-// serves the cluster's server URL).
-func SelectProfile(cfg *config.File, flagProfile string, info ExecInfo) (*config.Profile, error) {
-	if flagProfile != "" {
-		return cfg.Profile(flagProfile)
-	}
-	if info.Server == "" {
-		return nil, &usageError{errors.New("get-token needs --profile, or provideClusterInfo: true in the kubeconfig exec entry to pick the profile by cluster (kubectl lanyard setup --cluster-aware writes it)")}
-	}
-	return cfg.ForCluster(info.Server, info.ClusterProfile)
 }
 
 // FormatExecCredential returns the reply for apiVersion: the token and,

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/lanyardhq/lanyard/internal/config"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -183,54 +181,4 @@ func FuzzExecInfo(f *testing.F) {
 			t.Fatalf("reply %s reads back as %+v, %v", b, back, err)
 		}
 	})
-}
-
-func TestSelectProfile(t *testing.T) {
-	cfg, err := config.Parse("/p/config.toml", []byte(`
-[profiles.prod]
-grant = "client_credentials"
-token_url = "https://idp.example.com/token"
-client_id = "x"
-client_secret = "env:S"
-match = ["https://prod.k8s.example.com"]
-
-[profiles.staging]
-grant = "client_credentials"
-token_url = "https://idp.example.com/token"
-client_id = "x"
-client_secret = "env:S"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name    string
-		flag    string
-		info    ExecInfo
-		want    string // profile name
-		wantErr string
-	}{
-		{"flag wins", "staging", ExecInfo{Server: "https://prod.k8s.example.com", ClusterProfile: "prod"}, "staging", ""},
-		{"cluster extension", "", ExecInfo{Server: "https://10.0.0.1:6443", ClusterProfile: "staging"}, "staging", ""},
-		{"by match", "", ExecInfo{Server: "https://prod.k8s.example.com"}, "prod", ""},
-		{"by match, default port", "", ExecInfo{Server: "https://prod.k8s.example.com:443"}, "prod", ""},
-		{"extension names a profile for another server", "", ExecInfo{Server: "https://evil.example.com", ClusterProfile: "prod"}, "", `cluster https://evil.example.com names it in its kubeconfig extension client.authentication.k8s.io/exec: profile "prod" will not send its token to https://evil.example.com`},
-		{"extension names an unknown profile", "", ExecInfo{Server: "https://x", ClusterProfile: "nope"}, "", `profile "nope" not found`},
-		{"no profile serves the server", "", ExecInfo{Server: "https://other.example.com"}, "", `no lanyard profile serves cluster https://other.example.com: add match = ["https://other.example.com"] to its profile in /p/config.toml`},
-		{"no flag, no cluster", "", ExecInfo{}, "", "get-token needs --profile, or provideClusterInfo: true"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p, err := SelectProfile(cfg, tt.flag, tt.info)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("got %v, %v; want error %q", p, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || p.Name != tt.want {
-				t.Fatalf("got %v, %v; want profile %q", p, err, tt.want)
-			}
-		})
-	}
 }

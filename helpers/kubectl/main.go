@@ -2,8 +2,9 @@
 // (get-token, run by kubectl from the kubeconfig users[].user.exec entry)
 // and a kubectl plugin (kubectl lanyard setup) that writes that entry.
 //
-// It only translates: KUBERNETES_EXEC_INFO in, engine.Token, an
-// ExecCredential out. It does not import client-go.
+// get-token only translates: KUBERNETES_EXEC_INFO in, one request to the
+// agent, an ExecCredential out. setup runs in lanyard-engine
+// (helpers/kubectl/full). It does not import client-go.
 package kubectl
 
 import (
@@ -19,15 +20,16 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lanyardhq/lanyard/internal/config"
-	"github.com/lanyardhq/lanyard/internal/engine"
+	"github.com/lanyardhq/lanyard/internal/agent/client"
+	"github.com/lanyardhq/lanyard/internal/agent/front"
+	"github.com/lanyardhq/lanyard/internal/agent/wire"
 	"golang.org/x/term"
 )
 
 // Version is printed by kubectl-lanyard version; main sets it from -ldflags.
 var Version = "dev"
 
-// Exit codes, as the lanyard CLI's (docs/token.md, "Exit codes").
+// Exit codes, as the lanyard CLI's (README, "Exit codes").
 const (
 	exitOK            = 0
 	exitError         = 1
@@ -37,23 +39,28 @@ const (
 
 const usageText = `Usage:
   kubectl-lanyard get-token [--profile P] [--use id_token|access_token] [--debug]
-      Print a client.authentication.k8s.io ExecCredential for profile P
-      (kubectl runs this from the kubeconfig exec entry). Without --profile,
-      the profile is picked by cluster (needs provideClusterInfo: true).
-  kubectl lanyard setup --profile P | --cluster-aware [--kubeconfig F]
-      [--user NAME] [--context C] [--api-version v1|v1beta1]
-      [--interactive-mode Never|IfAvailable|Always]
-      [--use id_token|access_token] [--command PATH]
+      Print a client.authentication.k8s.io ExecCredential for profile P, or
+      for the cluster's profile with provideClusterInfo: true (kubectl runs
+      this from the kubeconfig exec entry).
+  kubectl lanyard setup (--profile P | --cluster-aware) [--kubeconfig F] [--user NAME]
+      [--context C] [--api-version v1|v1beta1] [--use id_token|access_token]
+      [--interactive-mode Never|IfAvailable|Always] [--command PATH]
       Write the kubeconfig user entry that runs get-token (idempotent).
-      --cluster-aware: one entry for all clusters; each cluster names its
-      profile in its extension client.authentication.k8s.io/exec
-      (profile: NAME), else a profile's match serves its server URL.
   kubectl-lanyard version
 `
 
+// Local runs setup, which needs the profiles file and writes the
+// kubeconfig: helpers/kubectl/full, inside lanyard-engine.
+type Local func(args []string, stdout, stderr io.Writer, getenv func(string) string) error
+
+// EngineCommand is the lanyard-engine command that runs kubectl-lanyard
+// in-process (helpers/kubectl/full) for what the thin plugin passes on.
+const EngineCommand = "kubectl-plugin"
+
 // Main runs kubectl-lanyard with args (without the program name) and
-// returns the exit code. stdout carries only the ExecCredential.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+// returns the exit code. stdout carries only the ExecCredential. r answers
+// get-token (nil: the agent); local runs setup (nil: exec lanyard-engine).
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, r wire.Resolver, local Local) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageText)
 		return exitUsage
@@ -63,9 +70,13 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	var err error
 	switch args[0] {
 	case "get-token":
-		err = getToken(ctx, args[1:], stdin, stdout, stderr, getenv)
+		err = getToken(ctx, args[1:], stdin, stdout, stderr, getenv, r)
 	case "setup":
-		err = setup(args[1:], stdout, stderr, getenv)
+		if local == nil {
+			err = front.ExecEngine(append([]string{EngineCommand}, args...))
+			break
+		}
+		err = local(args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "kubectl-lanyard %s\n", Version)
 	case "help", "-h", "-help", "--help":
@@ -77,11 +88,22 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	return report(stderr, err)
 }
 
-// usageError is a bad command line; flag has already printed the details.
-type usageError struct{ err error }
+// UsageError is a bad command line (exit 2); flag has already printed the
+// details.
+type UsageError struct{ Err error }
 
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usage marks err as a bad command line.
+func Usage(err error) error { return &UsageError{Err: err} }
+
+// answerError is the agent's refusal, with the exit code its status means.
+type answerError struct {
+	status, msg string
+}
+
+func (e *answerError) Error() string { return e.msg }
 
 // report prints err once as "lanyard: ..." and picks the exit code.
 func report(stderr io.Writer, err error) int {
@@ -92,81 +114,65 @@ func report(stderr io.Writer, err error) int {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "lanyard: %v\n", err)
-	var ue *usageError
-	var ce *config.Error
+	var ue *UsageError
+	var ae *answerError
 	switch {
-	case engine.IsLoginRequired(err):
+	case errors.As(err, &ae) && ae.status == wire.StatusLoginRequired:
 		return exitLoginRequired
-	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, config.ErrNoProfile):
+	case errors.As(err, &ae) && ae.status == wire.StatusBadConfig, errors.As(err, &ue):
 		return exitUsage
 	}
 	return exitError
 }
 
-// parseFlags parses args with fs; positional arguments are refused.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+// ParseFlags parses args with fs; positional arguments are refused.
+func ParseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return &usageError{err}
+		return Usage(err)
 	}
 	if fs.NArg() > 0 {
-		return &usageError{fmt.Errorf("%s: unexpected argument %q; the profile goes in --profile", fs.Name(), fs.Arg(0))}
+		return Usage(fmt.Errorf("%s: unexpected argument %q; the profile goes in --profile", fs.Name(), fs.Arg(0)))
 	}
 	return nil
 }
 
-func checkUse(use string) error {
+// CheckUse refuses a --use value other than access_token or id_token.
+func CheckUse(use string) error {
 	switch use {
 	case "", "access_token", "id_token":
 		return nil
 	}
-	return &usageError{fmt.Errorf("--use %q is not valid; use access_token or id_token", use)}
+	return Usage(fmt.Errorf("--use %q is not valid; use access_token or id_token", use))
 }
 
 // getToken answers client-go's exec credential request.
-func getToken(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+func getToken(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, r wire.Resolver) error {
 	started := time.Now()
 	fs := flag.NewFlagSet("get-token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	profile := fs.String("profile", "", "lanyard profile to get the token from (default: picked by cluster, with provideClusterInfo: true)")
 	use := fs.String("use", "", "token to hand out: access_token or id_token (default: the profile's use key)")
-	debug := fs.Bool("debug", engine.DebugFromEnv(getenv), "log to stderr what happens (tokens redacted)")
-	if err := parseFlags(fs, args); err != nil {
+	debug := fs.Bool("debug", front.DebugFromEnv(getenv), "log to stderr what happens (tokens redacted)")
+	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkUse(*use); err != nil {
+	if err := CheckUse(*use); err != nil {
 		return err
 	}
-
 	info, err := ParseExecInfo(getenv("KUBERNETES_EXEC_INFO"))
 	if err != nil {
-		return &usageError{err}
+		return Usage(err)
 	}
-	cfg, err := config.Load(config.Path(getenv))
-	if err != nil {
-		return err
+	if *profile == "" && info.Server == "" {
+		return Usage(errors.New("get-token needs --profile, or provideClusterInfo: true in the kubeconfig exec entry to pick the profile by cluster (kubectl lanyard setup --cluster-aware writes it)"))
 	}
-	p, err := SelectProfile(cfg, *profile, info)
-	if err != nil {
-		return err
+	log := slog.New(slog.DiscardHandler)
+	if *debug {
+		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	if *use != "" && *use != p.Use {
-		cp := *p
-		cp.Use = *use
-		p = &cp
-	}
-	eng, err := engine.New(getenv, stderr, *debug)
-	if err != nil {
-		return err
-	}
-	eng.Stdin = stdin
-	log := eng.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-
 	interactive := info.Interactive
 	if !info.Given {
 		interactive = isTerminal(stdin) || isTerminal(stderr)
@@ -174,22 +180,36 @@ func getToken(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	} else {
 		log.Debug("exec credential request", "apiVersion", info.APIVersion, "interactive", interactive)
 	}
-	opts := engine.Options{Interactive: interactive}
-
-	tok, err := eng.Token(ctx, p, opts)
+	if r == nil {
+		r = client.New(getenv, stderr, *debug)
+	}
+	req := wire.Request{Op: wire.OpGet, Tool: wire.ToolKubectl, Profile: *profile, URL: info.Server, ClusterProfile: info.ClusterProfile, Use: *use, Interactive: interactive}
+	ask := func(rejected string) (*wire.Response, error) {
+		q := req
+		q.Rejected = rejected
+		resp, err := r.Resolve(ctx, &q)
+		if err != nil {
+			return nil, err
+		}
+		if resp.Status != wire.StatusOK {
+			return nil, &answerError{status: resp.Status, msg: resp.Message}
+		}
+		return resp, nil
+	}
+	resp, err := ask("")
 	if err != nil {
 		return err
 	}
 	if info.Given {
-		if tok, err = rerun(ctx, eng, p, tok, opts, getenv, started, log); err != nil {
+		if resp, err = rerun(resp, *use, ask, getenv, started, log); err != nil {
 			return err
 		}
 	}
-	out, err := FormatExecCredential(info.APIVersion, engine.Value(tok, p), engine.Expiry(tok, p))
+	out, err := FormatExecCredential(info.APIVersion, resp.Token, resp.Expiry)
 	if err != nil {
-		return fmt.Errorf("profile %q: %w", p.Name, err)
+		return fmt.Errorf("profile %q: %w", resp.Profile, err)
 	}
-	log.Debug("exec credential", "profile", p.Name, "use", p.Use, "token", engine.Redact(engine.Value(tok, p)), "expiry", engine.Expiry(tok, p).UTC())
+	log.Debug("exec credential", "profile", resp.Profile, "use", *use, "token", front.Redact(resp.Token), "expiry", resp.Expiry.UTC())
 	_, err = stdout.Write(out)
 	return err
 }
@@ -200,8 +220,8 @@ func isTerminal(s any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// joinArgs quotes args for a message a person may copy into a shell.
-func joinArgs(args []string) string {
+// JoinArgs quotes args for a message a person may copy into a shell.
+func JoinArgs(args []string) string {
 	q := make([]string, len(args))
 	for i, a := range args {
 		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`&|;<>()*?[]#~") {
@@ -213,39 +233,37 @@ func joinArgs(args []string) string {
 }
 
 // rerun handles a repeat request from the client-go process that already
-// holds tok (see rerun.go): that token was rejected with 401, so it is
-// dropped (only that one: another process may have replaced it already)
-// and a fresh one obtained. It records what was handed out either way.
-func rerun(ctx context.Context, eng *engine.Engine, p *config.Profile, tok *engine.Token, opts engine.Options, getenv func(string) string, started time.Time, log *slog.Logger) (*engine.Token, error) {
-	marks := newParentMarks(engine.PathsFromEnv(getenv).StateDir, p.Name+"\x00"+p.Use, os.Getppid())
+// holds the token in resp (see rerun.go): that token was rejected with 401,
+// so the agent drops it (only that one: another process may have replaced
+// it already) and hands out a fresh one. It records what was handed out
+// either way.
+func rerun(resp *wire.Response, use string, ask func(rejected string) (*wire.Response, error), getenv func(string) string, started time.Time, log *slog.Logger) (*wire.Response, error) {
+	marks := newParentMarks(client.StateDir(getenv), resp.Profile+"\x00"+use, os.Getppid())
 	prev := marks.read()
-	v := engine.Value(tok, p)
+	v := resp.Token
 	if prev.fp != "" && prev.fp != fingerprint(v) && prev.forced.After(started) {
 		// A sibling replaced the token this process was about to hand out,
 		// because the server rejected it: hand out the replacement.
-		t, err := eng.Token(ctx, p, opts)
+		t, err := ask("")
 		if err != nil {
 			return nil, err
 		}
-		tok, v = t, engine.Value(t, p)
+		resp, v = t, t.Token
 	}
 	forced := prev.forced
 	switch again, refresh := prev.isRerun(fingerprint(v), started, time.Now()); {
 	case again && refresh:
-		log.Debug("the client asked again for the token it holds: the API server rejected it; refreshing", "profile", p.Name, "token", engine.Redact(v))
-		if err := eng.Invalidate(ctx, p, v); err != nil {
-			return nil, err
-		}
-		t, err := eng.Token(ctx, p, opts)
+		log.Debug("the client asked again for the token it holds: the API server rejected it; refreshing", "profile", resp.Profile, "token", front.Redact(v))
+		t, err := ask(wire.Fingerprint(v))
 		if err != nil {
 			return nil, err
 		}
-		tok, forced = t, time.Now()
+		resp, forced = t, time.Now()
 	case again:
-		log.Debug("the client asked again for the token it holds, but this client had a token refreshed less than "+rerunRefreshEvery.String()+" ago; not refreshing again", "profile", p.Name)
+		log.Debug("the client asked again for the token it holds, but this client had a token refreshed less than "+rerunRefreshEvery.String()+" ago; not refreshing again", "profile", resp.Profile)
 	}
-	if err := marks.write(mark{fp: fingerprint(engine.Value(tok, p)), written: time.Now(), forced: forced}); err != nil {
+	if err := marks.write(mark{fp: fingerprint(resp.Token), written: time.Now(), forced: forced}); err != nil {
 		log.Debug("could not record the token handed out; a 401 will not trigger a refresh", "err", err)
 	}
-	return tok, nil
+	return resp, nil
 }

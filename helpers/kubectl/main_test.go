@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lanyardhq/lanyard/helpers/kubectl"
+	"github.com/lanyardhq/lanyard/helpers/kubectl/full"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
 	"github.com/lanyardhq/lanyard/internal/testbin"
@@ -45,7 +46,7 @@ func (l *local) main(execInfo string, args ...string) (code int, stdout, stderr 
 		return l.env.Getenv(k)
 	}
 	var o, e bytes.Buffer
-	code = kubectl.Main(args, strings.NewReader(""), &o, &e, getenv)
+	code = full.Main(args, strings.NewReader(""), &o, &e, getenv)
 	return code, o.String(), e.String()
 }
 
@@ -345,15 +346,15 @@ client_id = "x"
 client_secret = "env:X"
 `)
 	home := l.env.Getenv("HOME")
-	if got := kubectl.KubeconfigPath("", l.env.Getenv); got != filepath.Join(home, ".kube", "config") {
+	if got := full.KubeconfigPath("", l.env.Getenv); got != filepath.Join(home, ".kube", "config") {
 		t.Errorf("got %s, want ~/.kube/config", got)
 	}
 	first, second := filepath.Join(home, "a", "config"), filepath.Join(home, "b", "config")
 	l.env.Set("KUBECONFIG", string(os.PathListSeparator)+first+string(os.PathListSeparator)+second)
-	if got := kubectl.KubeconfigPath("", l.env.Getenv); got != first {
+	if got := full.KubeconfigPath("", l.env.Getenv); got != first {
 		t.Errorf("got %s, want the first KUBECONFIG entry %s", got, first)
 	}
-	if got := kubectl.KubeconfigPath("/x/y", l.env.Getenv); got != "/x/y" {
+	if got := full.KubeconfigPath("/x/y", l.env.Getenv); got != "/x/y" {
 		t.Errorf("got %s, want --kubeconfig", got)
 	}
 

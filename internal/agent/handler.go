@@ -269,16 +269,10 @@ func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile
 			return nil, failure(err)
 		}
 		var p *config.Profile
-		if req.Tool == wire.ToolKubectl && req.Profile == "" && req.URL != "" {
-			// provideClusterInfo: the cluster names its profile, or a
-			// profile's match serves its server.
-			p, err = cfg.ForCluster(req.URL, req.ClusterProfile)
+		if req.Tool == wire.ToolKubectl {
+			p, err = kubectlProfile(cfg, req.Profile, req.URL, req.ClusterProfile)
 		} else {
-			name := req.Profile
-			if name == "" {
-				name = req.ClusterProfile
-			}
-			p, err = cfg.Profile(name)
+			p, err = cfg.Profile(req.Profile)
 		}
 		if err != nil {
 			return nil, failure(err)
@@ -296,6 +290,21 @@ func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile
 		return p, nil
 	}
 	return nil, failure(fmt.Errorf("unknown tool %q in agent request; the helper and the agent are different versions: run lanyard agent stop", req.Tool))
+}
+
+// kubectlProfile picks the profile get-token serves: the --profile flag
+// when given; else, with provideClusterInfo: true, the profile for the
+// cluster (config.File.ForCluster: the profile the cluster's extension
+// names, within its match prefixes, else the one whose match serves the
+// cluster's server URL).
+func kubectlProfile(cfg *config.File, flagProfile, server, clusterProfile string) (*config.Profile, error) {
+	if flagProfile != "" {
+		return cfg.Profile(flagProfile)
+	}
+	if server == "" {
+		return nil, errors.New("get-token needs --profile, or provideClusterInfo: true in the kubeconfig exec entry to pick the profile by cluster (kubectl lanyard setup --cluster-aware writes it)")
+	}
+	return cfg.ForCluster(server, clusterProfile)
 }
 
 // engine opens the engine once.
@@ -339,9 +348,13 @@ func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Reques
 		var c context.Context
 		if interactive {
 			// A login waits for a person; the caller's context bounds it.
+			// Prompts and the paste fallback use the terminal when there
+			// is one, else the URL goes to stderr (a browser login needs
+			// no terminal: kubectl's spec.interactive says a person is
+			// there).
+			opt.Interactive = true
 			if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
 				defer tty.Close()
-				opt.Interactive = true
 				eng.Stdin, eng.UI = tty, tty
 			}
 			c = ctx

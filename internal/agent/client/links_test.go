@@ -12,6 +12,7 @@ var thinBinaries = []string{
 	"github.com/lanyardhq/lanyard/cmd/git-credential-lanyard",
 	"github.com/lanyardhq/lanyard/cmd/lanyard",
 	"github.com/lanyardhq/lanyard/cmd/docker-credential-lanyard",
+	"github.com/lanyardhq/lanyard/cmd/kubectl-lanyard",
 }
 
 // forbidden are the packages (and prefixes) a thin binary must not link.

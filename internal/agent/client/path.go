@@ -21,15 +21,21 @@ func SocketPath(getenv func(string) string) (string, error) {
 	if rt := getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(rt) {
 		return filepath.Join(rt, "lanyard", "agent.sock"), nil
 	}
-	state := getenv("XDG_STATE_HOME")
+	state := StateDir(getenv)
 	if !filepath.IsAbs(state) {
-		home := getenv("HOME")
-		if home == "" {
-			return "", fmt.Errorf("cannot place the agent socket: neither XDG_RUNTIME_DIR, XDG_STATE_HOME nor HOME is set; set LANYARD_AGENT_SOCK")
-		}
-		state = filepath.Join(home, ".local", "state")
+		return "", fmt.Errorf("cannot place the agent socket: neither XDG_RUNTIME_DIR, XDG_STATE_HOME nor HOME is set; set LANYARD_AGENT_SOCK")
 	}
-	return filepath.Join(state, "lanyard", "agent", "agent.sock"), nil
+	return filepath.Join(state, "agent", "agent.sock"), nil
+}
+
+// StateDir is lanyard's state directory, $XDG_STATE_HOME/lanyard (else
+// ~/.local/state/lanyard), as the engine computes it.
+func StateDir(getenv func(string) string) string {
+	state := getenv("XDG_STATE_HOME")
+	if state == "" {
+		state = filepath.Join(getenv("HOME"), ".local", "state")
+	}
+	return filepath.Join(state, "lanyard")
 }
 
 // Off reports whether helpers answer in-process (LANYARD_AGENT=off, or

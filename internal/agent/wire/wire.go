@@ -44,6 +44,11 @@ const (
 	ToolKubectl = "kubectl" // kubectl-lanyard get-token
 )
 
+// KubeClusterExtension is the kubeconfig cluster extension client-go hands
+// to exec plugins as spec.cluster.config; its "profile" key travels as
+// Request.ClusterProfile.
+const KubeClusterExtension = "client.authentication.k8s.io/exec"
+
 // Response statuses.
 const (
 	StatusOK            = "ok"

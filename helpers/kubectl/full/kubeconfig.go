@@ -1,4 +1,4 @@
-package kubectl
+package full
 
 import (
 	"bytes"

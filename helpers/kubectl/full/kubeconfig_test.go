@@ -1,7 +1,8 @@
-package kubectl
+package full
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,8 +10,33 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lanyardhq/lanyard/helpers/kubectl"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s: got\n%s\nwant\n%s", path, got, want)
+	}
+}
 
 type kubeconfigCase struct {
 	name, in    string // in: testdata/kubeconfig/IN.in.yaml (default: name)
@@ -22,7 +48,7 @@ type kubeconfigCase struct {
 }
 
 func defaultEdit() KubeconfigEdit {
-	return KubeconfigEdit{User: "lanyard-corp", APIVersion: APIVersionV1, Command: "kubectl-lanyard", Args: []string{"get-token", "--profile", "corp"}}
+	return KubeconfigEdit{User: "lanyard-corp", APIVersion: kubectl.APIVersionV1, Command: "kubectl-lanyard", Args: []string{"get-token", "--profile", "corp"}}
 }
 
 func kubeconfigCases() []kubeconfigCase {
@@ -34,7 +60,7 @@ func kubeconfigCases() []kubeconfigCase {
 	return []kubeconfigCase{
 		{name: "kubectl-written", edit: with(func(e *KubeconfigEdit) { e.Context = "ctx" }), wantCreated: true, wantContext: true},
 		{name: "kubectl-written-replace-token", in: "kubectl-written", edit: with(func(e *KubeconfigEdit) {
-			e.User, e.APIVersion, e.Args = "u1", APIVersionV1Beta1, append(e.Args, "--use", "id_token")
+			e.User, e.APIVersion, e.Args = "u1", kubectl.APIVersionV1Beta1, append(e.Args, "--use", "id_token")
 		}), wantRemoved: []string{"token"}},
 		{name: "cluster-aware", in: "kubectl-written", edit: with(func(e *KubeconfigEdit) {
 			e.User, e.Context, e.Args, e.InteractiveMode, e.ProvideClusterInfo = "lanyard", "ctx", []string{"get-token"}, "Never", true

@@ -1,4 +1,4 @@
-package kubectl
+package full
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lanyardhq/lanyard/helpers/kubectl"
 	"github.com/lanyardhq/lanyard/internal/atomicfile"
 	"github.com/lanyardhq/lanyard/internal/config"
 )
@@ -28,12 +29,12 @@ func KubeconfigPath(flagValue string, getenv func(string) string) string {
 	return filepath.Join(getenv("HOME"), ".kube", "config")
 }
 
-// setup writes the kubeconfig user entry that runs get-token.
-func setup(args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+// Setup writes the kubeconfig user entry that runs get-token.
+func Setup(args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	flags := flag.NewFlagSet("setup", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	profile := flags.String("profile", "", "lanyard profile the user entry gets its tokens from (required, unless --cluster-aware)")
-	clusterAware := flags.Bool("cluster-aware", false, "one user entry for many clusters: kubectl passes the cluster (provideClusterInfo: true) and the profile is picked from the cluster's extension "+ClusterExtension+" (profile: NAME), else by match against the cluster's server URL")
+	clusterAware := flags.Bool("cluster-aware", false, "one user entry for many clusters: kubectl passes the cluster (provideClusterInfo: true) and the profile is picked from the cluster's extension "+kubectl.ClusterExtension+" (profile: NAME), else by match against the cluster's server URL")
 	interactiveMode := flags.String("interactive-mode", "IfAvailable", "exec interactiveMode: Never, IfAvailable or Always (as client-go defines them)")
 	kubeconfig := flags.String("kubeconfig", "", "kubeconfig to edit (default: first entry of $KUBECONFIG, else ~/.kube/config)")
 	user := flags.String("user", "", "name of the kubeconfig user entry (default: lanyard-PROFILE, or lanyard with --cluster-aware)")
@@ -41,40 +42,40 @@ func setup(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 	apiVersion := flags.String("api-version", "v1", "ExecCredential version: v1 (kubectl 1.22+) or v1beta1")
 	use := flags.String("use", "", "token kubectl receives: access_token or id_token (default: the profile's use key)")
 	command := flags.String("command", "kubectl-lanyard", "command kubectl runs; a full path helps tools that do not share your PATH")
-	if err := parseFlags(flags, args); err != nil {
+	if err := kubectl.ParseFlags(flags, args); err != nil {
 		return err
 	}
 	switch {
 	case *clusterAware && *profile != "":
-		return &usageError{errors.New("setup takes --profile or --cluster-aware, not both: with --cluster-aware each cluster names its profile (extension " + ClusterExtension + ") or a profile's match serves its server")}
+		return kubectl.Usage(errors.New("setup takes --profile or --cluster-aware, not both: with --cluster-aware each cluster names its profile (extension " + kubectl.ClusterExtension + ") or a profile's match serves its server"))
 	case !*clusterAware && *profile == "":
-		return &usageError{errors.New("setup needs --profile (a profile of the lanyard profiles file), or --cluster-aware for one user entry that picks the profile by cluster")}
+		return kubectl.Usage(errors.New("setup needs --profile (a profile of the lanyard profiles file), or --cluster-aware for one user entry that picks the profile by cluster"))
 	}
 	switch *interactiveMode {
 	case "Never", "IfAvailable", "Always":
 	default:
-		return &usageError{fmt.Errorf("--interactive-mode %q is not valid; use Never, IfAvailable or Always", *interactiveMode)}
+		return kubectl.Usage(fmt.Errorf("--interactive-mode %q is not valid; use Never, IfAvailable or Always", *interactiveMode))
 	}
-	if err := checkUse(*use); err != nil {
+	if err := kubectl.CheckUse(*use); err != nil {
 		return err
 	}
 	var version string
 	switch *apiVersion {
-	case "v1", APIVersionV1:
-		version = APIVersionV1
-	case "v1beta1", APIVersionV1Beta1:
-		version = APIVersionV1Beta1
+	case "v1", kubectl.APIVersionV1:
+		version = kubectl.APIVersionV1
+	case "v1beta1", kubectl.APIVersionV1Beta1:
+		version = kubectl.APIVersionV1Beta1
 	default:
-		return &usageError{fmt.Errorf("--api-version %q is not supported; use v1 or v1beta1", *apiVersion)}
+		return kubectl.Usage(fmt.Errorf("--api-version %q is not supported; use v1 or v1beta1", *apiVersion))
 	}
 	// A typo in the profile would only show at the next kubectl call.
 	cfg, err := config.Load(config.Path(getenv))
 	if err != nil {
-		return err
+		return kubectl.Usage(err)
 	}
 	if *profile != "" {
 		if _, err := cfg.Profile(*profile); err != nil {
-			return err
+			return kubectl.Usage(err)
 		}
 	}
 	if *user == "" {
@@ -123,7 +124,7 @@ func setup(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 			return err
 		}
 	}
-	run := joinArgs(append([]string{*command}, execArgs...))
+	run := kubectl.JoinArgs(append([]string{*command}, execArgs...))
 	switch {
 	case !res.Changed:
 		fmt.Fprintf(stdout, "%s: user %q already runs: %s\n", path, *user, run)
@@ -133,7 +134,7 @@ func setup(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 		fmt.Fprintf(stdout, "%s: user %q now runs: %s\n", path, *user, run)
 	}
 	if *clusterAware {
-		fmt.Fprintf(stdout, "each cluster gets the profile its kubeconfig extension %s names (extension: {profile: NAME}), else the profile whose match serves its server URL\n", ClusterExtension)
+		fmt.Fprintf(stdout, "each cluster gets the profile its kubeconfig extension %s names (extension: {profile: NAME}), else the profile whose match serves its server URL\n", kubectl.ClusterExtension)
 	}
 	if len(res.Removed) > 0 {
 		fmt.Fprintf(stdout, "removed %s from user %q: lanyard provides its credentials now\n", strings.Join(res.Removed, ", "), *user)
@@ -144,7 +145,7 @@ func setup(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 	case res.ContextChanged:
 		fmt.Fprintf(stdout, "context %q now uses user %q\n", *context, *user)
 	case *context == "":
-		fmt.Fprintf(stdout, "to use it: kubectl config set-context --current --user=%s\n", joinArgs([]string{*user}))
+		fmt.Fprintf(stdout, "to use it: kubectl config set-context --current --user=%s\n", kubectl.JoinArgs([]string{*user}))
 	}
 	return nil
 }
