@@ -11,7 +11,7 @@ FUZZTIME ?= 5s
 # needs cgo for the Keychain backend, so only Linux builds without it.
 BUILD_CGO ?= $(if $(filter linux,$(shell go env GOOS)),0,1)
 
-.PHONY: build install test cross test-go-min mod-check fuzz bench lint demo generate install-httpie uninstall-httpie clean
+.PHONY: build install test test-agent-off cross test-go-min mod-check fuzz bench lint demo generate install-httpie uninstall-httpie clean
 
 build:
 	@mkdir -p bin
@@ -25,8 +25,14 @@ install: build
 test:
 	go vet ./...
 	go test -race -count=1 -timeout 12m ./...
+	$(MAKE) test-agent-off
 	$(MAKE) fuzz
 	$(MAKE) cross
+
+# The end-to-end tests of every tool once more without the agent
+# (LANYARD_AGENT=off: each helper call answers in-process, as on Windows).
+test-agent-off:
+	LANYARD_AGENT=off go test -race -count=1 -timeout 12m ./helpers/... ./cmd/... ./internal/keyringe2e/
 
 # go vet and go build for linux, macOS and Windows (amd64, arm64), and the
 # test binaries of every package for Windows and macOS.
