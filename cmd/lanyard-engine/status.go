@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
@@ -30,7 +31,7 @@ type ProfileStatus struct {
 }
 
 // Run prints the table (or JSON); it makes no network call.
-func (c *StatusCmd) Run(env *Env, cfg *config.File, eng *engine.Engine) error {
+func (c *StatusCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *engine.Engine) error {
 	names := cfg.Names()
 	if c.Profile != "" {
 		if _, err := cfg.Profile(c.Profile); err != nil {
@@ -91,5 +92,16 @@ func (c *StatusCmd) Run(env *Env, cfg *config.File, eng *engine.Engine) error {
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Profile, g, exp, rt)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	// The agent: pid, uptime, socket, and what it holds per profile.
+	fmt.Fprintln(env.Stdout)
+	st, err := agentStatus(ctx, env)
+	if err != nil {
+		fmt.Fprintf(env.Stdout, "agent: %v\n", err)
+		return nil
+	}
+	printAgentStatus(env.Stdout, st, env.Getenv)
+	return nil
 }
