@@ -6,12 +6,14 @@ BINDIR ?= $(PREFIX)/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 CMDS := lanyard lanyard-engine git-credential-lanyard docker-credential-lanyard kubectl-lanyard lanyard-plugin-host lanyard-grant-github-app lanyard-demo-provider
+# What install, the archives and the packages ship: every command but the demo.
+DIST_CMDS := $(filter-out lanyard-demo-provider,$(CMDS))
 FUZZTIME ?= 5s
 # Static binaries start faster: no dynamic loader on every helper call. macOS
 # needs cgo for the Keychain backend, so only Linux builds without it.
 BUILD_CGO ?= $(if $(filter linux,$(shell go env GOOS)),0,1)
 
-.PHONY: build install test test-agent-off cross test-go-min mod-check fuzz bench lint demo generate install-httpie uninstall-httpie clean
+.PHONY: build install dist test test-agent-off cross test-go-min mod-check fuzz bench lint demo generate install-httpie uninstall-httpie clean
 
 build:
 	@mkdir -p bin
@@ -19,7 +21,11 @@ build:
 
 install: build
 	@mkdir -p $(BINDIR)
-	install -m 0755 $(addprefix bin/,$(filter-out lanyard-demo-provider,$(CMDS))) $(BINDIR)/
+	install -m 0755 $(addprefix bin/,$(DIST_CMDS)) $(BINDIR)/
+
+# Release archives, checksums.txt, .deb and .rpm into dist/ (scripts/dist.sh).
+dist:
+	@bash scripts/dist.sh $(VERSION) $(DIST_CMDS)
 
 # The test command the README gives and CI runs.
 test:
@@ -74,4 +80,4 @@ uninstall-httpie:
 	@bash helpers/httpie/install.sh uninstall
 
 clean:
-	rm -rf bin .bench
+	rm -rf bin .bench dist

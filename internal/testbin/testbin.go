@@ -35,9 +35,19 @@ func Root(tb testing.TB) string {
 }
 
 // Build compiles the named commands (e.g. "lanyard", "git-credential-lanyard")
-// from ./cmd/NAME into one shared directory and returns it, for PATH.
+// from ./cmd/NAME into one shared directory and returns it, for PATH. With
+// LANYARD_TEST_BIN=DIR it builds nothing and returns DIR, so end-to-end tests
+// run against installed binaries (CI: the .deb's /usr/bin).
 func Build(tb testing.TB, names ...string) string {
 	tb.Helper()
+	if installed := os.Getenv("LANYARD_TEST_BIN"); installed != "" {
+		for _, n := range append(names, "lanyard-engine") {
+			if _, err := exec.LookPath(filepath.Join(installed, n)); err != nil {
+				tb.Fatalf("LANYARD_TEST_BIN=%s: %v", installed, err)
+			}
+		}
+		return installed
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if dir == "" {

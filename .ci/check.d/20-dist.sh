@@ -1,0 +1,28 @@
+# Sourced by .ci/run after `make test`: make dist is reproducible (two runs,
+# same checksums), checksums.txt verifies, and the .deb installs with dpkg,
+# serves git from /usr/bin (the git end-to-end tests against the installed
+# binaries) and removes cleanly.
+make dist
+first="$(mktemp)"
+cp dist/checksums.txt "$first"
+make dist
+if ! diff -u "$first" dist/checksums.txt; then
+  echo "make dist is not reproducible: two runs from one commit gave different files (above)" >&2
+  exit 1
+fi
+rm -f "$first"
+(cd dist && sha256sum --quiet -c checksums.txt)
+
+deb="$(ls dist/lanyard_*_"$(dpkg --print-architecture)".deb)"
+dpkg -i "$deb"
+for f in /usr/bin/lanyard /usr/bin/git-credential-lanyard /usr/share/bash-completion/completions/lanyard \
+         /usr/lib/python3/dist-packages/lanyard_httpie.py; do
+  [ -e "$f" ] || { echo "$deb did not install $f" >&2; exit 1; }
+done
+LANYARD_TEST_BIN=/usr/bin go test -count=1 ./helpers/git/
+dpkg -r lanyard
+left="$(dpkg -L lanyard 2>/dev/null | while read -r f; do [ -f "$f" ] && echo "$f"; done || true)"
+if [ -n "$left" ] || [ -e /usr/bin/lanyard ]; then
+  echo "dpkg -r lanyard left files behind: $left" >&2
+  exit 1
+fi
