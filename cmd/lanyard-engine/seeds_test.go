@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -314,10 +315,13 @@ scopes = ["openid"]
 	if out, stderr, code := run(t, env, "", "doctor"); code != 0 || !strings.Contains(out, "ok    profile op") {
 		t.Errorf("doctor: exit %d: %s %s", code, out, stderr)
 	}
+	if out, _, _ := run(t, env, "", "status", "op"); !regexp.MustCompile(`(?m)^op +client_credentials +expires in \d+m(\d+s)? +no +-$`).MatchString(out) {
+		t.Errorf("status: %q", out)
+	}
 	if _, _, code := run(t, env, "", "logout", "op"); code != 0 {
 		t.Fatal("logout failed")
 	}
-	if out, _, _ := run(t, env, "", "status", "op"); !strings.Contains(out, "op       client_credentials  -") {
+	if out, _, _ := run(t, env, "", "status", "op"); !strings.Contains(out, "none; fetched on first use") {
 		t.Errorf("status after logout: %q", out)
 	}
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/config"
@@ -14,7 +12,8 @@ import (
 // StatusCmd shows cached tokens.
 type StatusCmd struct {
 	Profile string `arg:"" optional:"" help:"Only this profile." predictor:"profile"`
-	JSON    bool   `name:"json" help:"Print JSON."`
+	Format  string `enum:"table,json" default:"table" help:"table (relative times, for people) or json (absolute times, for scripts)."`
+	JSON    bool   `name:"json" hidden:"" help:"Same as --format json."`
 }
 
 // ProfileStatus is one row of lanyard status.
@@ -24,7 +23,14 @@ type ProfileStatus struct {
 	Expiry          *time.Time `json:"expiry,omitempty"`
 	Fresh           bool       `json:"fresh"`
 	HasRefreshToken bool       `json:"has_refresh_token"`
-	ExpiryGuessed   bool       `json:"expiry_guessed,omitempty"`
+	// RefreshRotates is whether the last refresh returned a new refresh
+	// token; absent before the first refresh.
+	RefreshRotates *bool      `json:"refresh_rotates,omitempty"`
+	LastRefresh    *time.Time `json:"last_refresh,omitempty"`
+	Obtained       *time.Time `json:"obtained,omitempty"`
+	// LoginRequired: without a usable token, the next use needs lanyard login.
+	LoginRequired bool `json:"login_required"`
+	ExpiryGuessed bool `json:"expiry_guessed,omitempty"`
 	// IssuedTokenType is what a token exchange issued (RFC 8693).
 	IssuedTokenType string `json:"issued_token_type,omitempty"`
 	Error           string `json:"error,omitempty"`
@@ -42,57 +48,13 @@ func (c *StatusCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *en
 	rows := make([]ProfileStatus, 0, len(names))
 	for _, n := range names {
 		p := cfg.Profiles[n]
-		row := ProfileStatus{Profile: n, Grant: p.Grant}
 		t, err := eng.Cached(p)
-		switch {
-		case err != nil:
-			row.Error = err.Error()
-		case t != nil:
-			exp := engine.Expiry(t, p)
-			if !exp.IsZero() && engine.Value(t, p) != "" {
-				row.Expiry = &exp
-			}
-			row.Fresh = eng.Fresh(t, p)
-			row.HasRefreshToken = t.RefreshToken != "" && t.Key == p.CacheKey()
-			row.ExpiryGuessed = t.ExpiryGuessed
-			if t.Key == p.CacheKey() {
-				row.IssuedTokenType = t.IssuedTokenType
-			}
-		}
-		rows = append(rows, row)
+		rows = append(rows, profileStatus(p, t, err, eng.Fresh))
 	}
-	if c.JSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+	if c.JSON || c.Format == "json" {
+		return writeStatusJSON(env.Stdout, rows)
 	}
-	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "PROFILE\tGRANT\tTOKEN EXPIRES\tREFRESH TOKEN")
-	for _, r := range rows {
-		exp := "-"
-		switch {
-		case r.Error != "":
-			exp = "error: " + r.Error
-		case r.Expiry != nil:
-			exp = r.Expiry.Local().Format(time.RFC3339)
-			if !r.Fresh {
-				exp += " (stale)"
-			}
-			if r.ExpiryGuessed {
-				exp += " (server gave no lifetime; assumed 5m)"
-			}
-		}
-		rt := "no"
-		if r.HasRefreshToken {
-			rt = "yes"
-		}
-		g := r.Grant
-		if r.IssuedTokenType != "" {
-			g += " (issued " + r.IssuedTokenType + ")"
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Profile, g, exp, rt)
-	}
-	if err := w.Flush(); err != nil {
+	if err := writeStatusTable(env.Stdout, time.Now(), rows); err != nil {
 		return err
 	}
 	// The agent: pid, uptime, socket, and what it holds per profile.
@@ -104,4 +66,35 @@ func (c *StatusCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *en
 	}
 	printAgentStatus(env.Stdout, st, env.Getenv)
 	return nil
+}
+
+// profileStatus turns what the store holds for p into a status row.
+func profileStatus(p *config.Profile, t *engine.Token, err error, fresh func(*engine.Token, *config.Profile) bool) ProfileStatus {
+	row := ProfileStatus{Profile: p.Name, Grant: p.Grant}
+	if err != nil {
+		row.Error = err.Error()
+		return row
+	}
+	current := t != nil && t.Key == p.CacheKey()
+	if t != nil {
+		exp := engine.Expiry(t, p)
+		if !exp.IsZero() && engine.Value(t, p) != "" {
+			row.Expiry = &exp
+		}
+		row.Fresh = fresh(t, p)
+		row.ExpiryGuessed = t.ExpiryGuessed
+	}
+	if current {
+		row.HasRefreshToken = t.RefreshToken != ""
+		row.IssuedTokenType = t.IssuedTokenType
+		if !t.Obtained.IsZero() {
+			row.Obtained = &t.Obtained
+		}
+		if !t.LastRefresh.IsZero() {
+			row.LastRefresh = &t.LastRefresh
+			row.RefreshRotates = &t.RefreshRotates
+		}
+	}
+	row.LoginRequired = !row.HasRefreshToken && p.Interactive()
+	return row
 }

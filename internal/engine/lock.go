@@ -53,7 +53,9 @@ func (e *Engine) lock(ctx context.Context, profile string) (func(), error) {
 	lctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	fl := flock.New(path)
+	stop := e.notice("another lanyard process, which holds %s's lock while it gets a token (%s)", profile, path)
 	ok, err := fl.TryLockContext(lctx, 10*time.Millisecond)
+	stop()
 	if !ok {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return nil, fmt.Errorf("could not lock token cache for %q: another lanyard process has been refreshing it for more than %s (lock file %s)", profile, timeout, path)

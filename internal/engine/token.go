@@ -127,7 +127,9 @@ func (e *Engine) obtain(ctx context.Context, p *config.Profile, cached *Token, o
 		if err != nil {
 			return nil, err
 		}
+		stop := e.notice("the token endpoint of %s (%s)", p.Name, c.TokenURL)
 		t, err := grant.ClientCredentials(ctx, c, p.Scopes)
+		stop()
 		if err != nil {
 			return nil, e.explain(p, err)
 		}
@@ -165,7 +167,9 @@ func (e *Engine) refresh(ctx context.Context, p *config.Profile, cached *Token) 
 		return nil, err
 	}
 	e.log().Debug("refreshing", "profile", p.Name, "refresh_token", Redact(cached.RefreshToken))
+	stop := e.notice("the token endpoint of %s to refresh the token (%s)", p.Name, c.TokenURL)
 	t, err := grant.Refresh(ctx, c, cached.RefreshToken)
+	stop()
 	if err != nil {
 		if te, ok := grant.AsTokenError(err); ok && te.Code == "invalid_grant" {
 			// The refresh token is dead at the server: keeping it would only
@@ -200,6 +204,10 @@ func (e *Engine) save(p *config.Profile, t *grant.Token, prevRefresh string) (*T
 	}
 	if rec.RefreshToken == "" {
 		rec.RefreshToken = prevRefresh
+	}
+	if prevRefresh != "" { // a refresh (or an imported refresh token)
+		rec.LastRefresh = now
+		rec.RefreshRotates = rec.RefreshToken != prevRefresh
 	}
 	// The server may just have rotated the refresh token: journal the new
 	// state in microseconds before the keyring save, which with the file

@@ -40,6 +40,11 @@ type Token struct {
 	State string `json:"state,omitempty"`
 	// IssuedTokenType is a token exchange's issued_token_type (RFC 8693).
 	IssuedTokenType string `json:"issued_token_type,omitempty"`
+	// LastRefresh is when a refresh token was last exchanged for this
+	// state (zero before the first refresh), and RefreshRotates whether
+	// that exchange returned a new refresh token; lanyard status shows both.
+	LastRefresh    time.Time `json:"last_refresh,omitzero"`
+	RefreshRotates bool      `json:"refresh_rotates,omitempty"`
 }
 
 // ErrNotFound means nothing is stored under the key.
