@@ -29,6 +29,7 @@ var version = "dev"
 type CLI struct {
 	Debug bool `help:"Log to stderr what lanyard does (tokens and secrets redacted); also LANYARD_DEBUG=1."`
 
+	Init             InitCmd             `cmd:"" help:"Write a first profile, guided: discovery, client, secret (into the keyring), first token."`
 	Token            TokenCmd            `cmd:"" help:"Print a fresh token for PROFILE (for curl and scripts)."`
 	Login            LoginCmd            `cmd:"" help:"Log in to PROFILE and store its tokens."`
 	Logout           LogoutCmd           `cmd:"" help:"Forget PROFILE's tokens (--revoke: revoke them at the server first)."`

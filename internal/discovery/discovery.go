@@ -35,6 +35,10 @@ type Metadata struct {
 	// MTLSEndpointAliases are the endpoints for clients that authenticate
 	// with a TLS certificate (RFC 8705 §5).
 	MTLSEndpointAliases *Aliases `json:"mtls_endpoint_aliases,omitempty"`
+	// What the provider advertises, shown by lanyard init.
+	GrantTypesSupported               []string `json:"grant_types_supported,omitempty"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
 }
 
 // Aliases is RFC 8705 §5's mtls_endpoint_aliases.
