@@ -155,7 +155,8 @@ func TestRefreshRotatesAndSaves(t *testing.T) {
 	}
 	if saved.RefreshToken != tok.RefreshToken || tok.RefreshToken != "rt-3" {
 		t.Errorf("saved refresh token %q, returned %q, want rt-3 in both", saved.RefreshToken, tok.RefreshToken)
-	}	// lanyard status shows when the last refresh was and that it rotated.
+	}
+	// lanyard status shows when the last refresh was and that it rotated.
 	if !saved.RefreshRotates || !saved.LastRefresh.Equal(now.Add(2*time.Second)) {
 		t.Errorf("saved rotates=%v last refresh=%v, want true at %v", saved.RefreshRotates, saved.LastRefresh, now.Add(2*time.Second))
 	}
