@@ -15,14 +15,19 @@ rm -f "$first"
 
 deb="$(ls dist/lanyard_*_"$(dpkg --print-architecture)".deb)"
 dpkg -i "$deb"
+files="$(dpkg -L lanyard)"
 for f in /usr/bin/lanyard /usr/bin/git-credential-lanyard /usr/share/bash-completion/completions/lanyard \
          /usr/lib/python3/dist-packages/lanyard_httpie.py; do
   [ -e "$f" ] || { echo "$deb did not install $f" >&2; exit 1; }
 done
+# Debian's httpie (/usr/bin/http, /usr/bin/python3) finds the plugin.
+if [ "$(head -n1 "$(command -v http)")" = "#!/usr/bin/python3" ]; then
+  http --help | grep -q -- lanyard || { echo "httpie does not list the packaged lanyard auth plugin" >&2; exit 1; }
+fi
 LANYARD_TEST_BIN=/usr/bin go test -count=1 ./helpers/git/
 dpkg -r lanyard
-left="$(dpkg -L lanyard 2>/dev/null | while read -r f; do [ -f "$f" ] && echo "$f"; done || true)"
-if [ -n "$left" ] || [ -e /usr/bin/lanyard ]; then
+left="$(while read -r f; do if [ -f "$f" ] || [ -L "$f" ]; then echo "$f"; fi; done <<<"$files")"
+if [ -n "$left" ]; then
   echo "dpkg -r lanyard left files behind: $left" >&2
   exit 1
 fi
