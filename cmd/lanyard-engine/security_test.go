@@ -133,3 +133,39 @@ func TestEngineNoCoreDumps(t *testing.T) {
 		t.Errorf("lanyard-engine's core limit: %q, want a soft limit of 0", out)
 	}
 }
+
+// TestUntrustedProfilesFile: a relative LANYARD_CONFIG (read from the
+// directory git runs helpers in, a cloned repository) and a profiles file
+// others can write are refused before any cmd: reference runs.
+func TestUntrustedProfilesFile(t *testing.T) {
+	env := newEnv(t)
+	repo := t.TempDir()
+	marker := filepath.Join(t.TempDir(), "ran")
+	evil := fmt.Sprintf("[profiles.p]\ngrant = \"client_credentials\"\ntoken_url = \"https://127.0.0.1:1/token\"\nclient_id = \"c\"\nclient_secret = \"cmd:touch %s; echo x\"\n", marker)
+	if err := os.WriteFile(filepath.Join(repo, "config.toml"), []byte(evil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// In-process: an agent started by the first call would keep its own
+	// profiles path for the second (the agent checks the file the same way).
+	env.Set("LANYARD_AGENT", "off")
+	env.Set("LANYARD_CONFIG", "config.toml")
+	cmd := env.Command("lanyard", "token", "p")
+	cmd.Dir = repo
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "relative") {
+		t.Errorf("relative LANYARD_CONFIG: %v\n%s", err, out)
+	}
+
+	env.Set("LANYARD_CONFIG", env.ConfigPath)
+	env.WriteConfig(t, evil)
+	if err := os.Chmod(env.ConfigPath, 0o664); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := run(t, env, "", "token", "p")
+	if code == 0 || !strings.Contains(stderr, "chmod go-w "+env.ConfigPath) {
+		t.Errorf("group-writable profiles file: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("a cmd: reference of an untrusted profiles file ran")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lanyardhq/lanyard/internal/atomicfile"
+	"github.com/lanyardhq/lanyard/internal/config"
 )
 
 // NewKey returns 32 random bytes, base64url without padding (43 characters).
@@ -36,6 +37,11 @@ func LoadOrCreateKey(path string, rotate bool) (key string, created bool, err er
 		fi, err := os.Stat(path)
 		switch {
 		case err == nil:
+			// Owned by someone else: they chose the key. Then as ssh: no
+			// group or other access at all.
+			if err := config.CheckTrusted("key file", path, fi); err != nil {
+				return "", false, err
+			}
 			if fi.Mode().Perm()&0o077 != 0 {
 				return "", false, fmt.Errorf("key file %s can be read by other users (mode %04o); run: chmod 600 %s, or start with --new-key", path, fi.Mode().Perm(), path)
 			}

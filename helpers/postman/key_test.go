@@ -74,6 +74,17 @@ func TestLoadOrCreateKey(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("key directory holds %d entries, want only serve.key (temp files left behind?)", len(entries))
 	}
+
+	// A key file another user owns is refused, as ssh refuses such keys
+	// (CI runs as root, where the test can make one).
+	if os.Geteuid() == 0 {
+		if err := os.Chown(path, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := LoadOrCreateKey(path, false); err == nil || !strings.Contains(err.Error(), "chown 0 "+path) {
+			t.Errorf("another user's key file: got %v, want an error naming the chown", err)
+		}
+	}
 }
 
 func assertMode(t *testing.T, path string, want os.FileMode) {

@@ -37,10 +37,11 @@ const (
 func CheckTokenSource(ref string) error {
 	switch {
 	case strings.HasPrefix(ref, "github-actions:") && len(ref) > len("github-actions:"),
-		strings.HasPrefix(ref, "env:") && len(ref) > 4,
-		strings.HasPrefix(ref, "file:") && len(ref) > 5,
-		strings.HasPrefix(ref, "cmd:") && len(ref) > 4:
+		strings.HasPrefix(ref, "env:") && len(ref) > 4:
 		return nil
+	case strings.HasPrefix(ref, "file:") && len(ref) > 5,
+		strings.HasPrefix(ref, "cmd:") && len(ref) > 4:
+		return checkRefPath(ref)
 	}
 	return fmt.Errorf("%q is not a token source; use \"github-actions:AUDIENCE\", \"env:VAR\" (GitLab CI id_tokens), \"file:PATH\" (a projected service-account token) or \"cmd:COMMAND\"", ref)
 }

@@ -126,8 +126,15 @@ type rawFile struct {
 // Load reads and validates the profiles file at path. A missing file is an
 // error that says how to create one and wraps fs.ErrNotExist, for helpers
 // that treat "no file" as "no profiles".
+//
+// The path must be absolute (a relative LANYARD_CONFIG would be read from
+// the repository git runs a helper in), and the file must pass
+// CheckTrusted: its cmd: references run as the user.
 func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	if !filepath.IsAbs(path) {
+		return nil, &Error{File: path, Msg: "the profiles file path is relative, so it would be read from whatever directory lanyard runs in (git runs helpers inside the repository); set LANYARD_CONFIG (or XDG_CONFIG_HOME, HOME) to an absolute path"}
+	}
+	data, err := readTrusted("profiles file", path, 16<<20)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, &Error{File: path, Msg: "profiles file does not exist; create it with a [profiles.NAME] table (see docs/profiles.md) or set LANYARD_CONFIG", Err: os.ErrNotExist}
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 func TestParseSeeds(t *testing.T) {
-	f, err := Load(filepath.Join("testdata", "seeds.toml"))
+	f, err := Load(seedsPath(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestLoadMissingFile(t *testing.T) {
 }
 
 func TestUnknownProfile(t *testing.T) {
-	f, err := Load(filepath.Join("testdata", "seeds.toml"))
+	f, err := Load(seedsPath(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,4 +206,13 @@ func TestLoadMissingFileIsNotExist(t *testing.T) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("got %v, want an error wrapping fs.ErrNotExist", err)
 	}
+}
+
+func seedsPath(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("testdata", "seeds.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

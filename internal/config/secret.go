@@ -25,10 +25,11 @@ func CheckSecretRef(v string) error {
 	switch {
 	case v == SecretKeyring:
 		return nil
-	case strings.HasPrefix(v, "env:") && len(v) > 4,
-		strings.HasPrefix(v, "file:") && len(v) > 5,
-		strings.HasPrefix(v, "cmd:") && len(v) > 4:
+	case strings.HasPrefix(v, "env:") && len(v) > 4:
 		return nil
+	case strings.HasPrefix(v, "file:") && len(v) > 5,
+		strings.HasPrefix(v, "cmd:") && len(v) > 4:
+		return checkRefPath(v)
 	}
 	return fmt.Errorf("must be a reference, not the secret itself: use \"keyring\" (then: lanyard secret set PROFILE KEY), \"env:NAME\", \"file:PATH\" or \"cmd:COMMAND\"")
 }
@@ -66,7 +67,10 @@ func (s SecretSource) Resolve(ctx context.Context, profile, key, ref string) (st
 		if rest, ok := strings.CutPrefix(path, "~/"); ok {
 			path = filepath.Join(s.Getenv("HOME"), rest)
 		}
-		b, err := os.ReadFile(path)
+		if !filepath.IsAbs(path) {
+			return "", fmt.Errorf("profile %q: %s: %v", profile, key, checkRefPath(ref))
+		}
+		b, err := readTrusted("secret file", path, 1<<20)
 		if err != nil {
 			return "", fmt.Errorf("profile %q: %s = %q could not be read: %w", profile, key, ref, err)
 		}
@@ -82,6 +86,12 @@ func (s SecretSource) Resolve(ctx context.Context, profile, key, ref string) (st
 			environ = s.Environ
 		}
 		c.Env = ChildEnv(environ(), s.Hide...)
+		// Never the caller's working directory (git runs helpers inside
+		// the repository): the home directory, else /.
+		c.Dir = "/"
+		if home := s.Getenv("HOME"); filepath.IsAbs(home) {
+			c.Dir = home
+		}
 		var out, errb bytes.Buffer
 		c.Stdout, c.Stderr = &out, &errb
 		if err := c.Run(); err != nil {
