@@ -12,7 +12,7 @@ command -v keyctl >/dev/null || need_apt+=(keyutils)
 command -v setpriv >/dev/null || need_apt+=(util-linux)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt_update_once
-  apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+  apt-get install -y -qq "${need_apt[@]}"
 fi
 
 # keyctl's per-user quota (20,000 bytes) applies only to non-root users:
