@@ -80,10 +80,13 @@ func decodeSealKey(data []byte) ([]byte, error) {
 	return key, err
 }
 
-// sealKey returns profile's seal key, from memory or the keyring; with
-// create set, a missing one is made and stored.
+// sealKey returns profile's seal key. Without create, from memory when
+// this process has read or made it, else from the keyring. With create,
+// always from the keyring (another process may have logged out and in
+// since: a long-lived agent must not seal with a key nobody has any
+// more), and a missing one is made and stored.
 func (s *Store) sealKey(profile string, create bool) ([]byte, error) {
-	if k := s.knownKey(profile); k != nil {
+	if k := s.knownKey(profile); k != nil && !create {
 		return k, nil
 	}
 	var legacy []byte
@@ -127,10 +130,11 @@ func (s *Store) sealKey(profile string, create bool) ([]byte, error) {
 	return key, nil
 }
 
-// Prepare makes sure a token state for profile can be saved without writing
-// to the keyring, so the keyring's failures surface before the token
-// endpoint is asked (and a refresh token rotated). A no-op for backends
-// that store states whole.
+// Prepare makes sure a token state for profile can be saved without
+// touching the keyring, so the keyring's failures surface before the token
+// endpoint is asked (and a refresh token rotated): it reads the profile's
+// key from the keyring, or makes one. Call it under the profile lock. A
+// no-op for backends that store states whole.
 func (s *Store) Prepare(profile string) error {
 	if s.sealDir == "" {
 		return nil
@@ -188,11 +192,17 @@ func (s *Store) readSealed(profile string, key []byte) ([]byte, error) {
 	return plain, nil
 }
 
-// writeSealed replaces profile's sealed token state with plain.
+// writeSealed replaces profile's sealed token state with plain, under the
+// key that Prepare or Token, called under the same profile lock, found in
+// the keyring: no keyring access here, so a keyring that fails after the
+// token endpoint answered cannot fail the save.
 func (s *Store) writeSealed(profile string, plain []byte) error {
-	key, err := s.sealKey(profile, true)
-	if err != nil {
-		return err
+	key := s.knownKey(profile)
+	if key == nil {
+		var err error
+		if key, err = s.sealKey(profile, true); err != nil {
+			return err
+		}
 	}
 	return s.writeSealedWith(profile, key, plain)
 }

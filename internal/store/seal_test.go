@@ -238,3 +238,35 @@ func TestSealedJournal(t *testing.T) {
 		t.Fatalf("journal: %+v, %v", j, ok)
 	}
 }
+
+// A long-lived process (the agent) must not seal with a key another
+// process has since replaced (logout, then login).
+func TestSealedKeyReplacedElsewhere(t *testing.T) {
+	kr := keyring.NewArrayKeyring(nil)
+	dir := t.TempDir()
+	agent := NewSealed(kr, "array", dir)
+	if err := agent.SaveToken("p", bigToken("old", 100)); err != nil {
+		t.Fatal(err)
+	}
+	other := NewSealed(kr, "array", dir)
+	if err := other.DeleteToken("p"); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Prepare("p"); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.SaveToken("p", bigToken("new", 100)); err != nil {
+		t.Fatal(err)
+	}
+	// The agent's next slow path: Prepare, then save.
+	if err := agent.Prepare("p"); err != nil {
+		t.Fatal(err)
+	}
+	if err := agent.SaveToken("p", bigToken("newer", 100)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := NewSealed(kr, "array", dir).Token("p")
+	if err != nil || got.RefreshToken != bigToken("newer", 100).RefreshToken {
+		t.Fatalf("got %v, %v; want the agent's state readable by everyone", got, err)
+	}
+}
