@@ -144,7 +144,7 @@ func openError(backend string, err error, getenv func(string) string) error {
 		cause = secretServiceError(serr, getenv)
 	case "keyctl":
 		if kerr := keyctlProbe(); kerr != nil {
-			cause = fmt.Errorf("the kernel refuses keyctl here (%v), as a container's seccomp profile does (Docker's default blocks it); %s", kerr, containerFix)
+			cause = keyctlBlocked(kerr)
 		}
 	case "pass":
 		cause = passReady(getenv)
@@ -171,6 +171,12 @@ func available() string {
 	}
 	slices.Sort(names)
 	return strings.Join(names, ", ")
+}
+
+// keyctlBlocked explains keyctl failing with kerr (EPERM or ENOSYS from a
+// seccomp filter).
+func keyctlBlocked(kerr error) error {
+	return fmt.Errorf("the kernel refuses keyctl here (%v), as a container's seccomp profile does (Docker's default blocks it); %s", kerr, containerFix)
 }
 
 // hint adds what to do to a backend error on read or write.

@@ -120,3 +120,12 @@ func TestMissingBackend(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyctlBlockedAdvice(t *testing.T) {
+	err := keyctlBlocked(errors.New("operation not permitted"))
+	for _, want := range []string{"operation not permitted", "seccomp", "LANYARD_KEYRING_BACKEND=file", "LANYARD_KEYRING_PASSPHRASE"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: missing %q", err, want)
+		}
+	}
+}
