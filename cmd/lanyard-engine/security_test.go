@@ -13,7 +13,18 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/lanyardhq/lanyard/internal/testbin"
 )
+
+// ccEnv is an environment with one client_credentials profile "p" at tokenURL.
+func ccEnv(t *testing.T, tokenURL string) *testbin.Env {
+	t.Helper()
+	env := newEnv(t)
+	env.Set("LANYARD_TEST_SECRET", "s")
+	env.WriteConfig(t, fmt.Sprintf("[profiles.p]\ngrant = \"client_credentials\"\ntoken_url = %q\nclient_id = \"c\"\nclient_secret = \"env:LANYARD_TEST_SECRET\"\n", tokenURL))
+	return env
+}
 
 // TestTokenValuesAreValidated: a token endpoint that puts a newline in
 // access_token or token_type must not add a variable to --format env or a
@@ -35,9 +46,7 @@ func TestTokenValuesAreValidated(t *testing.T) {
 				fmt.Fprint(w, tt.body)
 			}))
 			defer srv.Close()
-			env := newEnv(t)
-			env.Set("LANYARD_TEST_SECRET", "s")
-			env.WriteConfig(t, fmt.Sprintf("[profiles.p]\ngrant = \"client_credentials\"\ntoken_url = %q\nclient_id = \"c\"\nclient_secret = \"env:LANYARD_TEST_SECRET\"\n", srv.URL+"/token"))
+			env := ccEnv(t, srv.URL+"/token")
 			for range 2 {
 				out, stderr, code := run(t, env, "", "token", "p", "--format", tt.format)
 				if code == 0 || out != "" {
@@ -116,9 +125,7 @@ func TestEngineNoCoreDumps(t *testing.T) {
 		fmt.Fprint(w, `{"access_token":"abc","token_type":"Bearer","expires_in":3600}`)
 	}))
 	defer srv.Close()
-	env := newEnv(t)
-	env.Set("LANYARD_TEST_SECRET", "s")
-	env.WriteConfig(t, fmt.Sprintf("[profiles.p]\ngrant = \"client_credentials\"\ntoken_url = %q\nclient_id = \"c\"\nclient_secret = \"env:LANYARD_TEST_SECRET\"\n", srv.URL+"/token"))
+	env := ccEnv(t, srv.URL+"/token")
 	// The child of lanyard exec reads its parent's (lanyard-engine's) limits.
 	script := `ulimit -S -c 4096 2>/dev/null || exit 77; exec "$0" exec p -- sh -c 'grep "Max core file size" /proc/$PPID/limits'`
 	cmd := env.Command("sh", "-c", script, filepath.Join(env.Bin, "lanyard"))
