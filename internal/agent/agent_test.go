@@ -314,3 +314,48 @@ func TestKubectlClusterPicksProfile(t *testing.T) {
 		}
 	}
 }
+
+// A profile in use is refreshed before callers would find its token
+// stale: the next caller gets a new token without a token request of its
+// own.
+func TestRefreshAhead(t *testing.T) {
+	f := newFixture(t, &Server{}, "p")
+	f.op.SetAccessTTL(3 * time.Second)
+	f.h.Recent = time.Hour
+	first := f.ask(t, getToken("p"))
+	if first.Status != wire.StatusOK {
+		t.Fatalf("%s: %s", first.Status, first.Message)
+	}
+	f.op.SetAccessTTL(time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.h.RefreshAhead(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	// Wait, bounded, for the refresh ahead (due about 2.4s after the
+	// first token, before the 0.3s refresh_before window).
+	deadline := time.After(30 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	refreshed := func() bool {
+		st := f.h.Status(nil)
+		return len(st) == 1 && st[0].Expiry.After(first.Expiry)
+	}
+	for !refreshed() {
+		select {
+		case <-deadline:
+			t.Fatalf("no refresh ahead within 30s; status %+v", f.h.Status(nil))
+		case <-tick.C:
+		}
+	}
+	before := f.op.TokenRequests()
+	next := f.ask(t, getToken("p"))
+	if next.Status != wire.StatusOK || next.Token == first.Token || !f.op.Valid(next.Token) {
+		t.Fatalf("after the refresh ahead: got %s, new token %v, valid %v; status %+v", next.Status, next.Token != first.Token, f.op.Valid(next.Token), f.h.Status(nil))
+	}
+	if n := f.op.TokenRequests() - before; n != 0 {
+		t.Errorf("the caller made %d token requests, want 0", n)
+	}
+	if st := f.h.Status(nil); len(st) != 1 || st[0].LastError != "" || st[0].NextRefresh.IsZero() {
+		t.Errorf("status after a refresh ahead: %+v", st)
+	}
+}
