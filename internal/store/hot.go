@@ -2,12 +2,14 @@ package store
 
 import (
 	"crypto/hmac"
+	"crypto/pbkdf2"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -25,8 +27,9 @@ import (
 // entry records the stamp (a hash of the bytes) of the store item it was copied
 // from; when the item changes, disappears or is damaged, the entry is
 // ignored and the store is read instead. Without keyctl (other systems,
-// containers whose seccomp profile blocks it) the hot cache is off and every
-// hit reads the store. The store stays the only source of truth: losing the
+// containers whose seccomp profile blocks it) there are no hits, every hit
+// reads the store, and only the journal is kept, under a key derived from
+// the passphrase with PBKDF2. The store stays the only source of truth: losing the
 // hot cache costs one unlock, nothing else.
 //
 // Stores that seal token states (every backend but file) get a HotCache
@@ -56,10 +59,16 @@ func (s *Store) Hot(dir string, getenv func(string) string) *HotCache {
 	if s.sealDir != "" {
 		return &HotCache{dir: filepath.Join(dir, storeScope(s.sealDir)), stamp: s.stamp, key: s.journalKey}
 	}
-	if s.fileDir == "" || getenv("LANYARD_HOT_CACHE") == "0" || !keyctlAvailable {
+	if s.fileDir == "" || getenv("LANYARD_HOT_CACHE") == "0" {
 		return nil
 	}
 	scope := storeScope(s.fileDir)
+	if !keyctlAvailable || keyctlProbe() != nil {
+		// No kernel keyring (macOS, Windows, a container's seccomp): no
+		// hits, but a journal under a key from the passphrase, so that a
+		// save failing after a rotation still keeps the refresh token.
+		return &HotCache{dir: filepath.Join(dir, scope), stamp: s.stamp, key: s.passphraseKey(scope)}
+	}
 	desc := "lanyard:hot:" + scope
 	key := func(_ string, create bool) ([]byte, error) {
 		k, err := hotKey(desc, filepath.Join(dir, scope), create)
@@ -75,6 +84,23 @@ func (s *Store) Hot(dir string, getenv func(string) string) *HotCache {
 		return mac.Sum(nil), nil
 	}
 	return &HotCache{dir: filepath.Join(dir, scope), stamp: s.stamp, key: key, hits: true}
+}
+
+// journalIterations is the PBKDF2 work of the passphrase journal key: as
+// much as the file backend spends on each item (jose2go's PBES2 default).
+const journalIterations = 8192
+
+// passphraseKey derives the journal key of a file store without keyctl
+// from its passphrase, once per process: it costs what one unlock costs.
+func (s *Store) passphraseKey(scope string) func(string, bool) ([]byte, error) {
+	derive := sync.OnceValues(func() ([]byte, error) {
+		pass, err := s.pass()
+		if err != nil {
+			return nil, err
+		}
+		return pbkdf2.Key(sha256.New, pass, []byte("lanyard journal "+scope), journalIterations, 32)
+	})
+	return func(string, bool) ([]byte, error) { return derive() }
 }
 
 // hotKey returns the kernel-keyring key desc. Creating it happens under a

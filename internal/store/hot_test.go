@@ -143,3 +143,32 @@ func TestHotKeyCreationDoesNotRace(t *testing.T) {
 		}
 	}
 }
+
+// A file store without keyctl keeps no hits but a journal under a key
+// from the passphrase: another process with the passphrase reads it, one
+// with a wrong passphrase does not.
+func TestPassphraseJournal(t *testing.T) {
+	dir := t.TempDir()
+	journalOnly := func(pass string) *HotCache {
+		s := openFile(t, filepath.Join(dir, "keyring"), pass)
+		return &HotCache{dir: filepath.Join(dir, "hot"), stamp: s.stamp, key: s.passphraseKey("scope")}
+	}
+	h := journalOnly("pw")
+	tok := &Token{Key: "k", AccessToken: "sentinel-access", RefreshToken: "sentinel-refresh", Expiry: time.Now().Add(time.Hour)}
+	h.Put("p", tok, "stamp")
+	if _, ok := h.Get("p"); ok {
+		t.Fatal("a journal-only cache served a hit")
+	}
+	if !h.WriteJournal("p", "sentinel-prev", tok) {
+		t.Fatal("journal not written")
+	}
+	if b, _ := os.ReadFile(h.JournalPath("p")); len(b) == 0 || strings.Contains(string(b), "sentinel") {
+		t.Fatal("journal missing or in clear")
+	}
+	if j, ok := journalOnly("pw").ReadJournal("p"); !ok || j.Prev != "sentinel-prev" || j.Token.RefreshToken != "sentinel-refresh" {
+		t.Fatalf("another process: %+v, %v", j, ok)
+	}
+	if _, ok := journalOnly("wrong").ReadJournal("p"); ok {
+		t.Fatal("a wrong passphrase opened the journal")
+	}
+}
