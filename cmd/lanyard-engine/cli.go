@@ -29,22 +29,20 @@ var version = "dev"
 type CLI struct {
 	Debug bool `help:"Log to stderr what lanyard does (tokens and secrets redacted); also LANYARD_DEBUG=1."`
 
-	Init             InitCmd             `cmd:"" help:"Write a first profile, guided: discovery, client, secret (into the keyring), first token."`
-	Token            TokenCmd            `cmd:"" help:"Print a fresh token for PROFILE (for curl and scripts)."`
-	Login            LoginCmd            `cmd:"" help:"Log in to PROFILE and store its tokens."`
-	Logout           LogoutCmd           `cmd:"" help:"Forget PROFILE's tokens (--revoke: revoke them at the server first)."`
-	Status           StatusCmd           `cmd:"" help:"Show cached tokens and their expiry (no network)."`
-	Profiles         ProfilesCmd         `cmd:"" help:"List the profiles in the profiles file."`
-	Secret           SecretCmd           `cmd:"" help:"Store or remove a client secret in the keyring."`
-	Exec             ExecCmd             `cmd:"" help:"Run a command with PROFILE's token in LANYARD_TOKEN."`
-	Doctor           DoctorCmd           `cmd:"" help:"Check the profiles file, the keyring and the endpoints."`
-	Setup            SetupCmd            `cmd:"" help:"Configure git or docker to use lanyard."`
-	Serve            ServeCmd            `cmd:"" help:"Serve tokens on 127.0.0.1 for Postman and other GUI tools."`
-	Plugins          PluginsCmd          `cmd:"" help:"List grant plugins found, with version and checksum."`
-	KubectlPlugin    KubectlPluginCmd    `cmd:"" name:"kubectl-plugin" hidden:"" help:"Run kubectl-lanyard in-process (kubectl lanyard setup runs it)."`
-	DockerCredential DockerCredentialCmd `cmd:"" name:"docker-credential" hidden:"" help:"Answer a docker credential helper call in-process (docker-credential-lanyard store and list run it)."`
-	Agent            AgentCmd            `cmd:"" help:"The per-user agent that keeps tokens in memory for the helpers (start, stop, status, forward)."`
-	Version          VersionCmd          `cmd:"" help:"Print the version."`
+	Init     InitCmd     `cmd:"" help:"Write a first profile, guided: discovery, client, secret (into the keyring), first token."`
+	Token    TokenCmd    `cmd:"" help:"Print a fresh token for PROFILE (for curl and scripts)."`
+	Login    LoginCmd    `cmd:"" help:"Log in to PROFILE and store its tokens."`
+	Logout   LogoutCmd   `cmd:"" help:"Forget PROFILE's tokens (--revoke: revoke them at the server first)."`
+	Status   StatusCmd   `cmd:"" help:"Show cached tokens and their expiry (no network)."`
+	Profiles ProfilesCmd `cmd:"" help:"List the profiles in the profiles file."`
+	Secret   SecretCmd   `cmd:"" help:"Store or remove a client secret in the keyring."`
+	Exec     ExecCmd     `cmd:"" help:"Run a command with PROFILE's token in LANYARD_TOKEN."`
+	Doctor   DoctorCmd   `cmd:"" help:"Check the profiles file, the keyring and the endpoints."`
+	Setup    SetupCmd    `cmd:"" help:"Configure git or docker to use lanyard."`
+	Serve    ServeCmd    `cmd:"" help:"Serve tokens on 127.0.0.1 for Postman and other GUI tools."`
+	Plugins  PluginsCmd  `cmd:"" help:"List grant plugins found, with version and checksum."`
+	Agent    AgentCmd    `cmd:"" help:"The per-user agent that keeps tokens in memory for the helpers (start, stop, status, forward)."`
+	Version  VersionCmd  `cmd:"" help:"Print the version."`
 
 	Completion CompletionCmd `cmd:"" help:"Print the shell completion script for bash, zsh or fish."`
 }
@@ -60,6 +58,11 @@ type Env struct {
 
 // Main runs the lanyard CLI and returns the process exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) > 0 {
+		if run, ok := helperCommands[args[0]]; ok {
+			return run(args[1:], stdin, stdout, stderr, getenv)
+		}
+	}
 	var cli CLI
 	exit := -1
 	parser, err := kong.New(&cli,

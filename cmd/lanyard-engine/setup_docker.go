@@ -68,17 +68,3 @@ func (c *SetupDockerCmd) Run(env *Env, cfg *config.File) error {
 	}
 	return nil
 }
-
-// DockerCredentialCmd runs docker-credential-lanyard in-process, for the
-// actions the thin helper passes on (store, list).
-type DockerCredentialCmd struct {
-	Action string `arg:"" help:"store, list, get, erase or version."`
-}
-
-// Run answers one docker credential helper call on stdin/stdout.
-func (c *DockerCredentialCmd) Run(env *Env) error {
-	if code := full.Main([]string{c.Action}, env.Stdin, env.Stdout, env.Stderr, env.Getenv); code != 0 {
-		return &exitCodeError{Code: code}
-	}
-	return nil
-}

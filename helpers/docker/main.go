@@ -25,8 +25,8 @@ var Version = "dev"
 type Local func(ctx context.Context, action string, stdin io.Reader, stderr io.Writer, getenv func(string) string) ([]byte, error)
 
 // EngineCommand is the lanyard-engine command that runs the helper
-// in-process (helpers/docker/full) for the actions the thin helper passes
-// on.
+// in-process (helpers/docker/full): for the actions the thin helper passes
+// on, and for every call with LANYARD_AGENT=off.
 const EngineCommand = "docker-credential"
 
 // Main runs one helper call and returns the exit code: 0, or 1 with the
@@ -35,6 +35,11 @@ const EngineCommand = "docker-credential"
 // test's environment. r answers get and erase (nil: the agent); local
 // answers store and list (nil: exec lanyard-engine, which answers them).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, r wire.Resolver, local Local) int {
+	if r == nil && local == nil && client.Off(getenv) {
+		// In-process, in one process: lanyard-engine runs this helper.
+		fmt.Fprintln(stdout, front.ExecEngine(append([]string{EngineCommand}, args...)))
+		return 1
+	}
 	if len(args) != 1 {
 		fmt.Fprintln(stdout, Usage())
 		return 1
@@ -60,7 +65,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		out, err = ask(ctx, r, action, stdin, stderr, debug)
 	case ActionStore, ActionList:
 		if local == nil {
-			err = front.ExecEngine([]string{EngineCommand, action})
+			err = front.ExecEngine(append([]string{EngineCommand}, args...))
 			break
 		}
 		out, err = local(ctx, action, stdin, stderr, getenv)

@@ -23,6 +23,10 @@ import (
 // ignore it; GitHub App tokens need git_username = "x-access-token".
 const DefaultUsername = "oauth2"
 
+// EngineCommand is the lanyard-engine command that runs this helper
+// in-process (LANYARD_AGENT=off).
+const EngineCommand = "git-credential"
+
 // MaxRequest bounds what is read from git: far above anything git sends
 // (a few WWW-Authenticate headers), far below what would hurt.
 const MaxRequest = 8 << 20
@@ -56,6 +60,12 @@ or by hand:
 // stderr; git then asks its next helper, and prompts if none answers);
 // 2 for a bad command line.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, r wire.Resolver) int {
+	if r == nil && client.Off(getenv) {
+		// In-process, in one process: lanyard-engine runs this helper.
+		err := front.ExecEngine(append([]string{EngineCommand}, args...))
+		fmt.Fprintf(stderr, "lanyard: %v\n", err)
+		return 1
+	}
 	fs := flag.NewFlagSet("git-credential-lanyard", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	profile := fs.String("profile", "", "")

@@ -54,13 +54,18 @@ const usageText = `Usage:
 type Local func(args []string, stdout, stderr io.Writer, getenv func(string) string) error
 
 // EngineCommand is the lanyard-engine command that runs kubectl-lanyard
-// in-process (helpers/kubectl/full) for what the thin plugin passes on.
+// in-process (helpers/kubectl/full): setup, and every call with
+// LANYARD_AGENT=off.
 const EngineCommand = "kubectl-plugin"
 
 // Main runs kubectl-lanyard with args (without the program name) and
 // returns the exit code. stdout carries only the ExecCredential. r answers
 // get-token (nil: the agent); local runs setup (nil: exec lanyard-engine).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, r wire.Resolver, local Local) int {
+	if r == nil && local == nil && client.Off(getenv) {
+		// In-process, in one process: lanyard-engine runs this plugin.
+		return report(stderr, front.ExecEngine(append([]string{EngineCommand}, args...)))
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageText)
 		return exitUsage

@@ -11,7 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
+	"runtime"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/testprovider"
@@ -250,6 +250,10 @@ func (b *bench) killLoop(ctx context.Context) {
 		fail(fmt.Errorf("lanyard %s", b.built.Missing[cmdLanyard]))
 		return
 	}
+	if !canKillGroups {
+		fail(fmt.Errorf("no agent and no process groups on %s", runtime.GOOS))
+		return
+	}
 	wl, err := testprovider.StartWhiplash()
 	if err != nil {
 		fail(err)
@@ -287,17 +291,13 @@ func (b *bench) killLoop(ctx context.Context) {
 	for i := range kills {
 		cmd := exec.CommandContext(ctx, b.built.Path[cmdLanyard], "token", "wk", "--force-refresh")
 		cmd.Env = env.Vars()
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		ownGroup(cmd)
 		if err := cmd.Start(); err != nil {
 			fail(err)
 			return
 		}
 		time.Sleep(time.Duration(rand.Int64N(int64(8 * time.Millisecond))))
-		sig := syscall.SIGKILL
-		if i%2 == 1 {
-			sig = syscall.SIGINT
-		}
-		_ = syscall.Kill(-cmd.Process.Pid, sig)
+		killGroup(cmd.Process.Pid, i%2 == 1)
 		if err := cmd.Wait(); err != nil {
 			landed++ // killed (or interrupted) before it answered
 		}
