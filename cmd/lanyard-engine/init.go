@@ -26,6 +26,8 @@ type InitCmd struct {
 	Issuer       string   `arg:"" optional:"" help:"The provider's issuer URL (discovery); empty asks, or give --token-url."`
 	Name         string   `help:"Profile name (default: from the issuer's host)."`
 	TokenURL     string   `name:"token-url" help:"Token endpoint, for providers without discovery."`
+	AuthURL      string   `name:"auth-url" help:"Authorization endpoint (authorization_code without discovery)."`
+	DeviceURL    string   `name:"device-auth-url" help:"Device authorization endpoint (device_code without discovery)."`
 	Grant        string   `help:"Grant: client_credentials, authorization_code, device_code, password, refresh_token."`
 	ClientID     string   `name:"client-id" help:"Client ID."`
 	SecretStdin  bool     `name:"client-secret-stdin" help:"Read the client secret from stdin (stored in the keyring)."`
@@ -100,6 +102,18 @@ func (c *InitCmd) Run(ctx context.Context, env *Env, eng *engine.Engine) error {
 	if err != nil {
 		return err
 	}
+	// Without discovery, browser and device logins need their endpoint too.
+	authURL, deviceURL := c.AuthURL, c.DeviceURL
+	if issuer == "" && grant == config.GrantAuthorizationCode {
+		if authURL, err = ask.line("Authorization endpoint URL", authURL, "", true); err != nil {
+			return err
+		}
+	}
+	if issuer == "" && grant == config.GrantDeviceCode {
+		if deviceURL, err = ask.line("Device authorization endpoint URL", deviceURL, "", true); err != nil {
+			return err
+		}
+	}
 	clientID, err := ask.line("Client ID", c.ClientID, "", true)
 	if err != nil {
 		return err
@@ -140,7 +154,7 @@ func (c *InitCmd) Run(ctx context.Context, env *Env, eng *engine.Engine) error {
 
 	// 4. Write it, checked by the same parser every command uses.
 	spec := profileSpec{
-		Name: name, Issuer: issuer, TokenURL: tokenURL, Grant: grant, ClientID: clientID,
+		Name: name, Issuer: issuer, TokenURL: tokenURL, AuthURL: authURL, DeviceURL: deviceURL, Grant: grant, ClientID: clientID,
 		HasSecret: secret != "", ClientAuth: clientAuth(secret != "", authMethods),
 		Scopes: scopes, Match: match, Username: username,
 	}
@@ -316,9 +330,9 @@ func refuseExisting(path, name string) error {
 
 // profileSpec is what init asked.
 type profileSpec struct {
-	Name, Issuer, TokenURL, Grant, ClientID, ClientAuth, Username string
-	HasSecret                                                     bool
-	Scopes, Match                                                 []string
+	Name, Issuer, TokenURL, AuthURL, DeviceURL, Grant, ClientID, ClientAuth, Username string
+	HasSecret                                                                         bool
+	Scopes, Match                                                                     []string
 }
 
 // profileTOML renders spec as a commented profile table.
@@ -331,6 +345,12 @@ func profileTOML(s profileSpec, now time.Time) string {
 	}
 	if s.TokenURL != "" {
 		fmt.Fprintf(&b, "token_url = %s\n", tomlString(s.TokenURL))
+	}
+	if s.AuthURL != "" {
+		fmt.Fprintf(&b, "auth_url = %s\n", tomlString(s.AuthURL))
+	}
+	if s.DeviceURL != "" {
+		fmt.Fprintf(&b, "device_auth_url = %s\n", tomlString(s.DeviceURL))
 	}
 	fmt.Fprintf(&b, "grant = %s\n", tomlString(s.Grant))
 	fmt.Fprintf(&b, "client_id = %s\n", tomlString(s.ClientID))

@@ -166,3 +166,25 @@ func TestInitNoInput(t *testing.T) {
 		t.Errorf("missing client id: exit %d: %s", code, stderr)
 	}
 }
+
+// TestInitDeviceWithoutDiscovery: a device-code profile for a provider
+// without discovery names its device endpoint too; --no-login writes it only.
+func TestInitDeviceWithoutDiscovery(t *testing.T) {
+	op := start(t, func() (*testprovider.OP, error) { return testprovider.StartOP(testprovider.OPOptions{}) })
+	env := newEnv(t)
+	out, stderr, code := run(t, env, "", "init", op.Issuer+"/no-such-issuer", "--no-input", "--no-login", "--name", "dev",
+		"--grant", "device_code", "--token-url", op.TokenURL, "--device-auth-url", op.DeviceAuthURL,
+		"--client-id", op.PublicClientID, "--public-client")
+	if code != 0 || out != "" {
+		t.Fatalf("exit %d, stdout %q: %s", code, out, stderr)
+	}
+	file, _ := os.ReadFile(env.ConfigPath)
+	for _, want := range []string{`device_auth_url = "` + op.DeviceAuthURL + `"`, `grant = "device_code"`, `client_auth = "none"`} {
+		if !strings.Contains(string(file), want) {
+			t.Errorf("profile lacks %q:\n%s", want, file)
+		}
+	}
+	if !strings.Contains(stderr, "next: ") {
+		t.Errorf("no setup line: %s", stderr)
+	}
+}
