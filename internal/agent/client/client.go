@@ -24,6 +24,7 @@ import (
 
 	"github.com/lanyardhq/lanyard/internal/agent/front"
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"golang.org/x/term"
 )
 
 // Client asks the agent, or a oneshot child, for tokens. The zero value is
@@ -198,7 +199,7 @@ func (c *Client) Start(path string) error {
 		passW.Close()
 		return fmt.Errorf("could not start the lanyard agent (%s agent run): %w", exe, err)
 	}
-	_, _ = io.WriteString(passW, c.Getenv("LANYARD_KEYRING_PASSPHRASE"))
+	_, _ = io.WriteString(passW, c.passphrase())
 	passW.Close()
 	_ = readyR.SetReadDeadline(time.Now().Add(c.StartTimeout))
 	msg, err := io.ReadAll(io.LimitReader(readyR, 4096))
@@ -218,6 +219,31 @@ func (c *Client) Start(path string) error {
 		return fmt.Errorf("the lanyard agent could not start: %s", s)
 	}
 	return nil
+}
+
+// passphrase is what the new agent unlocks the file keyring with:
+// LANYARD_KEYRING_PASSPHRASE, else, for the file backend, what the person
+// at this caller's terminal types (once: the agent keeps it in memory).
+// "" lets the agent try without one (other backends need none).
+func (c *Client) passphrase() string {
+	if p := c.Getenv("LANYARD_KEYRING_PASSPHRASE"); p != "" {
+		return p
+	}
+	if c.Getenv("LANYARD_KEYRING_BACKEND") != "file" {
+		return ""
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return ""
+	}
+	defer tty.Close()
+	fmt.Fprint(tty, "lanyard: passphrase for the encrypted token store (the agent keeps it in memory until it exits): ")
+	b, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(tty)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // agentEnv is the detached agent's environment: the caller's, without the
