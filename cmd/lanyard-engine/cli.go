@@ -42,6 +42,7 @@ type CLI struct {
 	Serve    ServeCmd    `cmd:"" help:"Serve tokens on 127.0.0.1 for Postman and other GUI tools."`
 	Plugins  PluginsCmd  `cmd:"" help:"List grant plugins found, with version and checksum."`
 	Agent    AgentCmd    `cmd:"" help:"The per-user agent that keeps tokens in memory for the helpers (start, stop, status, forward)."`
+	Shared   SharedCmd   `cmd:"" help:"Share profiles' tokens with a team or CI fleet through Redis/Valkey."`
 	Version  VersionCmd  `cmd:"" help:"Print the version."`
 
 	Completion CompletionCmd `cmd:"" help:"Print the shell completion script for bash, zsh or fish."`
@@ -99,7 +100,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		return config.Load(config.Path(getenv))
 	})
 	kctx.BindSingletonProvider(func() (*engine.Engine, error) {
-		return engine.New(getenv, stderr, cli.Debug)
+		eng, err := engine.New(getenv, stderr, cli.Debug)
+		if err != nil {
+			return nil, err
+		}
+		eng.OpenShared = openShared(eng, getenv)
+		return eng, nil
 	})
 	if err := kctx.Run(); err != nil {
 		return report(stderr, err)

@@ -12,7 +12,7 @@ import (
 // file of completionEnv.
 var completionCases = []struct{ line, want string }{
 	{"lanyard to", "token"},
-	{"lanyard s", "secret serve setup status"},
+	{"lanyard s", "secret serve setup shared status"},
 	{"lanyard token ", "acme beta-ci"},
 	{"lanyard login b", "beta-ci"},
 	{"lanyard status ", "acme beta-ci"},

@@ -19,13 +19,18 @@ type SecretCmd struct {
 
 // SecretSetCmd stores a secret.
 type SecretSetCmd struct {
-	Profile string `arg:"" help:"Profile name." predictor:"profile"`
-	Key     string `arg:"" default:"client_secret" help:"Which secret: client_secret, or a plugin setting name."`
+	Profile string `arg:"" help:"Profile name, or shared.NAME for a [shared.NAME] table." predictor:"profile"`
+	Key     string `arg:"" default:"client_secret" help:"Which secret: client_secret, a plugin setting name, or (shared.NAME) key, password, sentinel_password."`
 }
 
 // Run reads the secret (never from the command line) and stores it.
 func (c *SecretSetCmd) Run(env *Env, cfg *config.File, eng *engine.Engine) error {
-	if _, err := cfg.Profile(c.Profile); err != nil {
+	if name, ok := strings.CutPrefix(c.Profile, "shared."); ok {
+		// The key and passwords of a [shared.NAME] table.
+		if _, err := sharedTable(cfg, name); err != nil {
+			return err
+		}
+	} else if _, err := cfg.Profile(c.Profile); err != nil {
 		return err
 	}
 	var v string

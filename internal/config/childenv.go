@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -50,18 +51,45 @@ func (p *Profile) envRefs() []string {
 	return out
 }
 
-// hideOthersEnv sets every profile's hiddenEnv from the others' env: references.
+// HiddenEnv returns the environment variables the profiles' and other
+// tiers' env: references point at and s's do not.
+func (s *SharedTier) HiddenEnv() []string { return s.hiddenEnv }
+
+func (s *SharedTier) envRefs() []string {
+	var out []string
+	for _, v := range []string{s.Key, s.Password, s.SentinelPassword} {
+		if name, ok := strings.CutPrefix(v, "env:"); ok && name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// hideOthersEnv sets every profile's and shared tier's hiddenEnv from the
+// others' env: references (a team key is hidden from every profile).
 func (f *File) hideOthersEnv() {
-	for _, p := range f.Profiles {
-		own := p.envRefs()
-		var hide []string
-		for _, name := range f.Names() {
-			for _, v := range f.Profiles[name].envRefs() {
-				if !slices.Contains(own, v) && !slices.Contains(hide, v) {
-					hide = append(hide, v)
+	var all [][]string
+	for _, name := range f.Names() {
+		all = append(all, f.Profiles[name].envRefs())
+	}
+	for _, name := range slices.Sorted(maps.Keys(f.Shared)) {
+		all = append(all, f.Shared[name].envRefs())
+	}
+	hide := func(own []string) []string {
+		var out []string
+		for _, refs := range all {
+			for _, v := range refs {
+				if !slices.Contains(own, v) && !slices.Contains(out, v) {
+					out = append(out, v)
 				}
 			}
 		}
-		p.hiddenEnv = hide
+		return out
+	}
+	for _, p := range f.Profiles {
+		p.hiddenEnv = hide(p.envRefs())
+	}
+	for _, s := range f.Shared {
+		s.hiddenEnv = hide(s.envRefs())
 	}
 }

@@ -32,6 +32,8 @@ const DefaultRefreshBefore = 60 * time.Second
 type File struct {
 	Path     string
 	Profiles map[string]*Profile
+	// Shared holds the [shared.NAME] tables (Redis/Valkey team tiers).
+	Shared map[string]*SharedTier
 }
 
 // Path returns the profiles file location: $LANYARD_CONFIG, else
@@ -117,10 +119,13 @@ type rawProfile struct {
 	ActorTokenType     string   `toml:"actor_token_type"`
 	RequestedTokenType string   `toml:"requested_token_type"`
 	Resource           []string `toml:"resource"`
+
+	Shared string `toml:"shared"`
 }
 
 type rawFile struct {
 	Profiles map[string]rawProfile `toml:"profiles"`
+	Shared   map[string]rawShared  `toml:"shared"`
 }
 
 // Load reads and validates the profiles file at path. A missing file is an
@@ -164,11 +169,25 @@ func Parse(path string, data []byte) (*File, error) {
 		k := und[0]
 		msg := "unknown key; remove it or check its spelling (known keys are listed in docs/profiles.md)"
 		if len(k) == 1 {
-			msg = "unknown top-level table; profiles go in [profiles.NAME] tables"
+			msg = "unknown top-level table; profiles go in [profiles.NAME] tables, shared tiers in [shared.NAME]"
+		} else if k[0] == "shared" {
+			msg = "unknown key; remove it or check its spelling (known keys are listed in docs/shared.md)"
 		}
 		return nil, &Error{File: path, Line: lines.find(k), Key: k.String(), Msg: msg}
 	}
-	f := &File{Path: path, Profiles: map[string]*Profile{}}
+	f := &File{Path: path, Profiles: map[string]*Profile{}, Shared: map[string]*SharedTier{}}
+	tiers := make([]string, 0, len(raw.Shared))
+	for name := range raw.Shared {
+		tiers = append(tiers, name)
+	}
+	sort.Strings(tiers)
+	for _, name := range tiers {
+		s, err := buildShared(path, name, raw.Shared[name], lines)
+		if err != nil {
+			return nil, err
+		}
+		f.Shared[name] = s
+	}
 	names := make([]string, 0, len(raw.Profiles))
 	for name := range raw.Profiles {
 		names = append(names, name)
@@ -178,6 +197,12 @@ func Parse(path string, data []byte) (*File, error) {
 		p, err := build(path, name, raw.Profiles[name], lines)
 		if err != nil {
 			return nil, err
+		}
+		if p.Shared != "" {
+			if p.SharedTier = f.Shared[p.Shared]; p.SharedTier == nil {
+				return nil, &Error{File: path, Line: lines.find(toml.Key{"profiles", name, "shared"}), Key: "profiles." + name + ".shared",
+					Msg: fmt.Sprintf("%q names no [shared.%s] table; add one (see docs/shared.md) or remove the key", p.Shared, p.Shared)}
+			}
 		}
 		f.Profiles[name] = p
 	}
@@ -225,6 +250,7 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 		TLSCert: r.TLSCert, TLSKey: r.TLSKey, ClientAssertion: r.ClientAssertion, Assertion: r.Assertion,
 		SubjectToken: r.SubjectToken, SubjectTokenType: r.SubjectTokenType, ActorToken: r.ActorToken,
 		ActorTokenType: r.ActorTokenType, RequestedTokenType: r.RequestedTokenType, Resource: r.Resource,
+		Shared: r.Shared,
 	}
 	if p.Grant == "" {
 		return nil, fail("grant", "missing; set grant to one of client_credentials, refresh_token, password, authorization_code, device_code, implicit, jwt_bearer, token_exchange, plugin:NAME")

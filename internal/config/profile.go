@@ -91,6 +91,11 @@ type Profile struct {
 	RequestedTokenType string   // optional
 	Resource           []string // optional RFC 8707 resource indicators
 
+	// Shared names the [shared.NAME] team tier this profile's token state
+	// lives in ("" for none); SharedTier is that table.
+	Shared     string
+	SharedTier *SharedTier
+
 	// hiddenEnv: see HiddenEnv.
 	hiddenEnv []string
 }

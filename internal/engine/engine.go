@@ -44,6 +44,10 @@ type Engine struct {
 	UI io.Writer
 	// Stdin is read by paste mode when it is not a terminal.
 	Stdin io.Reader
+	// OpenShared opens the team tier of profiles with shared = "NAME".
+	// Only lanyard-engine sets it (it links internal/shared and go-redis);
+	// elsewhere the slow path of a shared profile runs lanyard-engine.
+	OpenShared OpenSharedFunc
 }
 
 // Options tune one Token call.
@@ -172,6 +176,12 @@ func (e *Engine) secret(profile, name string) (string, error) {
 		return "", fmt.Errorf("%w; run: lanyard secret set %s %s", err, profile, name)
 	}
 	return v, err
+}
+
+// SharedSecrets resolves the references of a [shared.NAME] table (key,
+// password); its cmd: commands see no profile's env: secrets.
+func (e *Engine) SharedSecrets(s *config.SharedTier) config.SecretSource {
+	return config.SecretSource{Keyring: e.Store.Secret, Getenv: e.getenv(), Hide: s.HiddenEnv()}
 }
 
 func (e *Engine) getenv() func(string) string {

@@ -23,8 +23,17 @@ type LoginOptions struct {
 }
 
 // Login obtains a new token for p, replacing whatever is stored, under the
-// profile lock.
+// profile lock. A profile with shared = "NAME" stores it in its team tier
+// and keeps only the access token locally.
 func (e *Engine) Login(ctx context.Context, p *config.Profile, opt LoginOptions) (*Token, error) {
+	t, err := e.login(ctx, p, opt)
+	if err != nil || p.Shared == "" {
+		return t, err
+	}
+	return e.Push(ctx, p)
+}
+
+func (e *Engine) login(ctx context.Context, p *config.Profile, opt LoginOptions) (*Token, error) {
 	unlock, err := e.lock(ctx, p.Name)
 	if err != nil {
 		return nil, err

@@ -59,6 +59,16 @@ func (e *Engine) Logout(ctx context.Context, p *config.Profile, revoke bool) err
 			}
 		}
 	}
+	if p.Shared != "" {
+		tier, err := e.openShared(ctx, p)
+		if err != nil {
+			return err
+		}
+		defer tier.Close()
+		if err := tier.Put(ctx, p.Name, nil); err != nil {
+			return fmt.Errorf("%w; nothing was removed", err)
+		}
+	}
 	e.Hot.Drop(p.Name)
 	e.Hot.ClearJournal(p.Name)
 	return e.Store.DeleteToken(p.Name)

@@ -41,6 +41,10 @@ func (e *Engine) Token(ctx context.Context, p *config.Profile, opt Options) (*To
 		seen = cached.AccessToken
 	}
 
+	if p.Shared != "" && e.OpenShared == nil {
+		return e.delegateShared(ctx, p, opt)
+	}
+
 	unlock, err := e.lock(ctx, p.Name)
 	if err != nil {
 		return nil, err
@@ -56,6 +60,9 @@ func (e *Engine) Token(ctx context.Context, p *config.Profile, opt Options) (*To
 		e.log().Debug("token refreshed by another process", "profile", p.Name)
 		e.Hot.Put(p.Name, cached, e.Hot.Stamp(p.Name)) // we hold the lock: no writer races this
 		return cached, nil
+	}
+	if p.Shared != "" {
+		return e.sharedToken(ctx, p, opt, seen)
 	}
 	return e.obtain(ctx, p, cached, opt)
 }
@@ -188,27 +195,7 @@ func (e *Engine) refresh(ctx context.Context, p *config.Profile, cached *Token) 
 // save persists t for p in one atomic write. prevRefresh is kept when the
 // server did not rotate the refresh token.
 func (e *Engine) save(p *config.Profile, t *grant.Token, prevRefresh string) (*Token, error) {
-	now := e.now()
-	rec := &Token{
-		Key:             p.CacheKey(),
-		AccessToken:     t.AccessToken,
-		TokenType:       t.TokenType,
-		IDToken:         t.IDToken,
-		RefreshToken:    t.RefreshToken,
-		Expiry:          t.Expiry,
-		ExpiryGuessed:   t.ExpiryGuessed,
-		Obtained:        now,
-		Scope:           t.Scope,
-		State:           t.State,
-		IssuedTokenType: t.IssuedTokenType,
-	}
-	if rec.RefreshToken == "" {
-		rec.RefreshToken = prevRefresh
-	}
-	if prevRefresh != "" { // a refresh (or an imported refresh token)
-		rec.LastRefresh = now
-		rec.RefreshRotates = rec.RefreshToken != prevRefresh
-	}
+	rec := e.record(p, t, prevRefresh)
 	// The server may just have rotated the refresh token: journal the new
 	// state in microseconds before the keyring save, which with the file
 	// backend spends milliseconds in PBKDF2. A process killed in between
@@ -315,4 +302,30 @@ func (e *Engine) recoverJournal(p *config.Profile, cached *Token) *Token {
 
 func noIDToken(p *config.Profile) error {
 	return fmt.Errorf("profile %q has use = \"id_token\" but the token endpoint returned no id_token; add the openid scope or set use = \"access_token\" in %s:%d", p.Name, p.File, p.Line)
+}
+
+// record builds the token state to store for p from a token response.
+// prevRefresh is kept when the server did not rotate the refresh token.
+func (e *Engine) record(p *config.Profile, t *grant.Token, prevRefresh string) *Token {
+	rec := &Token{
+		Key:             p.CacheKey(),
+		AccessToken:     t.AccessToken,
+		TokenType:       t.TokenType,
+		IDToken:         t.IDToken,
+		RefreshToken:    t.RefreshToken,
+		Expiry:          t.Expiry,
+		ExpiryGuessed:   t.ExpiryGuessed,
+		Obtained:        e.now(),
+		Scope:           t.Scope,
+		State:           t.State,
+		IssuedTokenType: t.IssuedTokenType,
+	}
+	if rec.RefreshToken == "" {
+		rec.RefreshToken = prevRefresh
+	}
+	if prevRefresh != "" { // a refresh (or an imported refresh token)
+		rec.LastRefresh = rec.Obtained
+		rec.RefreshRotates = rec.RefreshToken != prevRefresh
+	}
+	return rec
 }
