@@ -220,6 +220,7 @@ func (c *AgentRunCmd) Run(ctx context.Context, env *Env) error {
 			return nil, err
 		}
 		eng.Stdin = strings.NewReader("") // the agent never reads a terminal
+		eng.OpenShared = openShared(eng, getenv)
 		return eng, nil
 	}}
 	srv := &agent.Server{Idle: idle, Pending: h.Pending}
@@ -313,6 +314,7 @@ func (c *AgentOneshotCmd) Run(ctx context.Context, env *Env) error {
 		return fmt.Errorf("agent oneshot: %w", err)
 	}
 	h := agent.InProcess(env.Getenv, env.Stderr, env.Debug)
+	h.Open = withShared(h.Open, env.Getenv)
 	resp, err := h.Resolve(ctx, req)
 	if err != nil {
 		resp = &wire.Response{Status: wire.StatusError, Message: err.Error()}

@@ -28,6 +28,18 @@ func openShared(eng *engine.Engine, getenv func(string) string) engine.OpenShare
 	}
 }
 
+// withShared makes the engines open builds reach team tiers.
+func withShared(open func() (*engine.Engine, error), getenv func(string) string) func() (*engine.Engine, error) {
+	return func() (*engine.Engine, error) {
+		eng, err := open()
+		if err != nil {
+			return nil, err
+		}
+		eng.OpenShared = openShared(eng, getenv)
+		return eng, nil
+	}
+}
+
 // sharedTable returns the [shared.NAME] table or an error naming the known ones.
 func sharedTable(cfg *config.File, name string) (*config.SharedTier, error) {
 	if s, ok := cfg.Shared[name]; ok {
