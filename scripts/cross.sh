@@ -18,6 +18,10 @@ for target in windows/amd64 darwin/arm64; do
   export GOOS=${target%/*} GOARCH=${target#*/} CGO_ENABLED=0
   echo "cross: $target: test binaries"
   mkdir -p "$out/$GOOS-$GOARCH"
-  go test -c -o "$out/$GOOS-$GOARCH/" ./...
+  # One name per package: two packages may share a last element (full).
+  go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... |
+    while read -r pkg; do
+      go test -c -o "$out/$GOOS-$GOARCH/$(echo "$pkg" | tr / _).test" "$pkg"
+    done
 done
 echo "cross: ok"
