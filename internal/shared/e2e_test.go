@@ -77,9 +77,13 @@ func (w *world) machine() *testbin.Env {
 
 func (w *world) writeConfig(env *testbin.Env) {
 	w.t.Helper()
+	where := ""
+	if w.url != "" {
+		where = fmt.Sprintf("url = %q", w.url)
+	}
 	env.WriteConfig(w.t, fmt.Sprintf(`
 [shared.team]
-url = %q
+%s
 key = "env:TEAM_KEY"
 username = "lanyard"
 password = "env:REDIS_PW"
@@ -96,7 +100,7 @@ redirect_uri = %q
 scopes = ["user_manage"]
 match = ["https://whiplash.test/"]
 shared = "team"
-`, w.url, w.tier, w.wl.AuthURL, w.tokenURL, w.wl.ClientID, w.wl.CallbackURL))
+`, where, w.tier, w.wl.AuthURL, w.tokenURL, w.wl.ClientID, w.wl.CallbackURL))
 }
 
 // run runs lanyard with args on env and returns stdout, stderr, exit code.

@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/config"
@@ -56,6 +57,16 @@ type Options struct {
 	// Getenv expands ~ in file paths (HOME).
 	Getenv func(string) string
 }
+
+// redisLog sends go-redis's own log lines (Sentinel discovery, reconnects)
+// to the --debug log instead of stderr, where helpers' callers read errors.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.Debug("go-redis: " + fmt.Sprintf(format, v...))
+}
+
+var setLogger sync.Once
 
 // Open resolves the table's secrets and builds a client. It does not dial:
 // the first command does.
@@ -120,14 +131,15 @@ func Open(ctx context.Context, cfg *config.SharedTier, opt Options) (*Tier, erro
 		}
 		rdb = redis.NewFailoverClient(o)
 	}
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	setLogger.Do(func() { redis.SetLogger(redisLog{log}) })
 	host, _ := os.Hostname()
 	now := opt.Now
 	if now == nil {
 		now = time.Now
-	}
-	log := opt.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
 	}
 	return &Tier{cfg: cfg, rdb: rdb, seal: s, host: host, pid: os.Getpid(), now: now, log: log,
 		Wait: 60 * time.Second, ReplicaTimeout: 5 * time.Second}, nil

@@ -193,6 +193,44 @@ func (s *Server) Dump(tb testing.TB) map[string]string {
 	return out
 }
 
+// WaitReplicating polls a replica until its link to the primary is up.
+func (s *Server) WaitReplicating(tb testing.TB) {
+	tb.Helper()
+	c := s.Admin()
+	defer c.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		info, err := c.Info(context.Background(), "replication").Result()
+		if err == nil && strings.Contains(info, "master_link_status:up") {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("replica on port %d never linked to its primary: %v\n%s", s.Port, err, info)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// WaitConnectedReplicas polls the server on port until n replicas are
+// connected to it (after a failover, Sentinel repoints the others).
+func WaitConnectedReplicas(tb testing.TB, port, n int) {
+	tb.Helper()
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Password: AdminPassword, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	defer c.Close()
+	want := "connected_slaves:" + strconv.Itoa(n)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		info, err := c.Info(context.Background(), "replication").Result()
+		if err == nil && strings.Contains(info, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("server on port %d: want %s: %v\n%s", port, want, err, info)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Sentinel is one redis-sentinel process.
 type Sentinel struct {
 	Port int
