@@ -374,8 +374,8 @@ func TestBadInput(t *testing.T) {
 		// A running agent was unlocked once and never asks again: the
 		// in-process path is the one that reads the passphrase.
 		env.Set("LANYARD_KEYRING_PASSPHRASE", "nope")
+		defer env.Set("LANYARD_AGENT", env.Getenv("LANYARD_AGENT"))
 		env.Set("LANYARD_AGENT", "off")
-		defer env.Set("LANYARD_AGENT", "")
 		defer env.Set("LANYARD_KEYRING_PASSPHRASE", env.Passphrase)
 		_, stderr, code := run(t, env, "", "token", "p")
 		if code != exitError || !strings.Contains(stderr, "wrong passphrase") {

@@ -22,8 +22,8 @@ func TestForwardToARemoteHost(t *testing.T) {
 	}
 	defer op.Close()
 	local := testbin.NewEnv(t, bin)
-	if local.AgentSocket == "" {
-		t.Skip("LANYARD_AGENT=off")
+	if local.Getenv("LANYARD_AGENT") == "off" {
+		t.Skip("LANYARD_AGENT=off: no agent to forward")
 	}
 	local.Set(secretVar, op.ConfidentialClientSecret)
 	local.WriteConfig(t, profiles(op, "a", "b"))

@@ -85,8 +85,7 @@ type Env struct {
 	Home       string
 	ConfigPath string
 	Passphrase string
-	// AgentSocket is the agent socket of this environment ("" with
-	// LANYARD_AGENT=off).
+	// AgentSocket is the agent socket of this environment.
 	AgentSocket string
 	vars        []string
 }
@@ -122,8 +121,9 @@ func NewEnv(tb testing.TB, bin string) *Env {
 func (e *Env) agentSetup(tb testing.TB) {
 	if client.Off(os.Getenv) {
 		e.vars = append(e.vars, "LANYARD_AGENT=off")
-		return
 	}
+	// A socket of its own even when off: a test that turns the agent on
+	// for a while must not start one on a path nobody stops.
 	dir, err := os.MkdirTemp("", "lya")
 	if err != nil {
 		tb.Fatal(err)
