@@ -19,9 +19,14 @@ if [ ! -x node_modules/.bin/newman ]; then
 fi
 export PATH="$PWD/node_modules/.bin:$PATH"
 
-# crane from the module cache at the version go.mod pins.
-mkdir -p bin
-if [ ! -x bin/crane ]; then
-  go build -o bin/crane github.com/google/go-containerregistry/cmd/crane
+# crane at the version go.mod pins, built in its own module (lanyard's go.mod
+# lists only the packages the tests import, not crane's CLI dependencies).
+crane_version=$(go list -m -f '{{.Version}}' github.com/google/go-containerregistry)
+crane_bin="$LANYARD_CI_CACHE/crane-$crane_version"
+if [ ! -x "$crane_bin" ]; then
+  crane_dir=$(go mod download -json "github.com/google/go-containerregistry@$crane_version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  (cd "$crane_dir" && GOFLAGS=-mod=mod go build -o "$crane_bin" ./cmd/crane)
 fi
+mkdir -p bin
+ln -sf "$crane_bin" bin/crane
 export PATH="$PWD/bin:$PATH"
