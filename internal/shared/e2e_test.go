@@ -33,6 +33,8 @@ type world struct {
 	// tokenURL is where the profile sends token requests (a proxy in some tests).
 	tokenURL string
 	machines int
+	// local leaves shared = "team" out of the profile.
+	local bool
 }
 
 // ACL is the line docs/shared.md gives for lanyard's Redis user: its own
@@ -81,6 +83,10 @@ func (w *world) writeConfig(env *testbin.Env) {
 	if w.url != "" {
 		where = fmt.Sprintf("url = %q", w.url)
 	}
+	sharedKey := `shared = "team"`
+	if w.local {
+		sharedKey = ""
+	}
 	env.WriteConfig(w.t, fmt.Sprintf(`
 [shared.team]
 %s
@@ -99,8 +105,8 @@ client_auth = "post"
 redirect_uri = %q
 scopes = ["user_manage"]
 match = ["https://whiplash.test/"]
-shared = "team"
-`, where, w.tier, w.wl.AuthURL, w.tokenURL, w.wl.ClientID, w.wl.CallbackURL))
+%s
+`, where, w.tier, w.wl.AuthURL, w.tokenURL, w.wl.ClientID, w.wl.CallbackURL, sharedKey))
 }
 
 // run runs lanyard with args on env and returns stdout, stderr, exit code.
