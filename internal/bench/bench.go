@@ -173,6 +173,7 @@ func Measure(ctx context.Context, opt Options, log io.Writer) (*Table, error) {
 		return nil, err
 	}
 	b.concurrent(ctx)
+	b.shared(ctx)
 	b.backends(ctx)
 	b.agentHits(ctx)
 	b.lifetimes(ctx)

@@ -219,33 +219,45 @@ func (t *Tier) Refresh(ctx context.Context, profile string, fresh func(*store.To
 	if rec != nil && rec.Token != nil && fresh(rec.Token) {
 		return rec.Token, nil
 	}
+	l, tok, err := t.acquire(ctx, profile, func() (*store.Token, error) {
+		rec, err := t.Get(ctx, profile)
+		if err != nil || rec == nil || rec.Token == nil || !fresh(rec.Token) {
+			return nil, err
+		}
+		t.log.Debug("shared record refreshed by another machine", "profile", profile, "by", rec.By)
+		return rec.Token, nil
+	})
+	if err != nil || tok != nil {
+		return tok, err
+	}
+	return t.underLock(ctx, l, profile, fresh, obtain)
+}
+
+// acquire takes profile's lock, waiting (bounded by Wait, backing off from
+// 5 to 100 ms) while another process holds it. While it waits, poll may
+// end the wait with a token (nil, nil: keep waiting).
+func (t *Tier) acquire(ctx context.Context, profile string, poll func() (*store.Token, error)) (*lease, *store.Token, error) {
 	deadline := t.now().Add(t.Wait)
 	backoff := 5 * time.Millisecond
 	for {
 		l, err := t.tryLock(ctx, profile)
-		if err != nil {
-			return nil, err
+		if err != nil || l != nil {
+			return l, nil, err
 		}
-		if l != nil {
-			return t.underLock(ctx, l, profile, fresh, obtain)
-		}
-		rec, err := t.Get(ctx, profile)
-		if err != nil {
-			return nil, err
-		}
-		if rec != nil && rec.Token != nil && fresh(rec.Token) {
-			t.log.Debug("shared record refreshed by another machine", "profile", profile, "by", rec.By)
-			return rec.Token, nil
+		if poll != nil {
+			if tok, err := poll(); err != nil || tok != nil {
+				return nil, tok, err
+			}
 		}
 		if t.now().After(deadline) {
 			holder, _ := t.rdb.Get(ctx, t.lockKey(profile)).Result()
-			return nil, fmt.Errorf("waited %s for the refresh of profile %s that %s holds in %s; try again, or check that process", t.Wait, profile, describeHolder(holder), t.cfg.Table())
+			return nil, nil, fmt.Errorf("waited %s for profile %s, whose lock %s holds in %s; try again, or check that process", t.Wait, profile, describeHolder(holder), t.cfg.Table())
 		}
 		timer := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-timer.C:
 		}
 		backoff = min(backoff*2, 100*time.Millisecond)
@@ -287,35 +299,11 @@ func (t *Tier) underLock(ctx context.Context, l *lease, profile string, fresh fu
 	return next, nil
 }
 
-// lockWait takes profile's lock, waiting while another process holds it.
-func (t *Tier) lockWait(ctx context.Context, profile string) (*lease, error) {
-	deadline := t.now().Add(t.Wait)
-	backoff := 5 * time.Millisecond
-	for {
-		l, err := t.tryLock(ctx, profile)
-		if err != nil || l != nil {
-			return l, err
-		}
-		if t.now().After(deadline) {
-			holder, _ := t.rdb.Get(ctx, t.lockKey(profile)).Result()
-			return nil, fmt.Errorf("waited %s for the lock of profile %s that %s holds in %s", t.Wait, profile, describeHolder(holder), t.cfg.Table())
-		}
-		timer := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, ctx.Err()
-		case <-timer.C:
-		}
-		backoff = min(backoff*2, 100*time.Millisecond)
-	}
-}
-
 // Put replaces profile's record with tok under the lock (login, push); nil
 // writes a tombstone (logout). A record that does not open under the key is
 // never overwritten: the key is probably wrong.
 func (t *Tier) Put(ctx context.Context, profile string, tok *store.Token) error {
-	l, err := t.lockWait(ctx, profile)
+	l, _, err := t.acquire(ctx, profile, nil)
 	if err != nil {
 		return err
 	}

@@ -196,28 +196,22 @@ func (s *Server) Dump(tb testing.TB) map[string]string {
 // WaitReplicating polls a replica until its link to the primary is up.
 func (s *Server) WaitReplicating(tb testing.TB) {
 	tb.Helper()
-	c := s.Admin()
-	defer c.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		info, err := c.Info(context.Background(), "replication").Result()
-		if err == nil && strings.Contains(info, "master_link_status:up") {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("replica on port %d never linked to its primary: %v\n%s", s.Port, err, info)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitInfo(tb, s.Port, "master_link_status:up")
 }
 
 // WaitConnectedReplicas polls the server on port until n replicas are
 // connected to it (after a failover, Sentinel repoints the others).
 func WaitConnectedReplicas(tb testing.TB, port, n int) {
 	tb.Helper()
+	waitInfo(tb, port, "connected_slaves:"+strconv.Itoa(n))
+}
+
+// waitInfo polls INFO replication of the (non-TLS) server on port until it
+// contains want, for at most 30 s.
+func waitInfo(tb testing.TB, port int, want string) {
+	tb.Helper()
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Password: AdminPassword, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
 	defer c.Close()
-	want := "connected_slaves:" + strconv.Itoa(n)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		info, err := c.Info(context.Background(), "replication").Result()
@@ -225,7 +219,7 @@ func WaitConnectedReplicas(tb testing.TB, port, n int) {
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("server on port %d: want %s: %v\n%s", port, want, err, info)
+			tb.Fatalf("server on port %d: want %s in INFO replication: %v\n%s", port, want, err, info)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
