@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -131,7 +132,9 @@ func printAgentStatus(w io.Writer, st *wire.AgentStatus, getenv func(string) str
 // forgetInAgent tells a running agent to drop what it holds in memory for
 // profile (after a logout or a new login); no agent is fine.
 func forgetInAgent(ctx context.Context, env *Env, profile string) {
-	if client.Off(env.Getenv) {
+	// Even with LANYARD_AGENT=off for this command: an agent started by
+	// other callers must not keep serving the old token.
+	if runtime.GOOS == "windows" {
 		return
 	}
 	_, err := client.New(env.Getenv, env.Stderr, env.Debug).Ask(ctx, &wire.Request{Op: wire.OpForget, Profile: profile})
