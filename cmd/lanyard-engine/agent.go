@@ -138,7 +138,9 @@ func forgetInAgent(ctx context.Context, env *Env, profile string) {
 		return
 	}
 	_, err := client.New(env.Getenv, env.Stderr, env.Debug).Ask(ctx, &wire.Request{Op: wire.OpForget, Profile: profile})
-	if err != nil && !errors.Is(err, client.ErrNoAgent) {
+	var untrusted *client.SecurityError
+	// A socket we would not trust was not made by an agent of ours.
+	if err != nil && !errors.Is(err, client.ErrNoAgent) && !errors.As(err, &untrusted) {
 		fmt.Fprintf(env.Stderr, "lanyard: the running agent may still hand out %s's old token until it expires: %v (run: lanyard agent stop)\n", profile, err)
 	}
 }
