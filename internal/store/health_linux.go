@@ -1,8 +1,10 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -14,6 +16,9 @@ import (
 // locked, without unlocking it (no prompt). A collection that does not
 // exist yet is not locked.
 func secretServiceLocked(name string) (bool, error) {
+	if !sessionBus() {
+		return false, errors.New("no D-Bus session bus")
+	}
 	svc, err := libsecret.NewService()
 	if err != nil {
 		return false, err
@@ -28,6 +33,20 @@ func secretServiceLocked(name string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// sessionBus reports whether a session bus can be found without godbus
+// running dbus-launch (which would leave a dbus-daemon behind).
+func sessionBus() bool {
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
+		return true
+	}
+	dir := os.Getenv("XDG_RUNTIME_DIR")
+	if dir == "" {
+		dir = "/run/user/" + strconv.Itoa(os.Getuid())
+	}
+	_, err := os.Stat(filepath.Join(dir, "bus"))
+	return err == nil
 }
 
 // keyctlProbe reports why the user keyring cannot be reached (seccomp
