@@ -7,12 +7,12 @@ package main
 import (
 	"os"
 
-	"github.com/lanyardhq/lanyard/internal/agent/front"
+	"github.com/lanyardhq/lanyard/internal/dbusenv"
 	"github.com/lanyardhq/lanyard/internal/hardening"
 )
 
 func main() {
-	front.RestoreEnv() // see front.EngineEnv
+	dbusenv.Restore()
 	// Secrets live in this process (and the agent, which runs in it): no
 	// core files. Best effort: a sandbox that forbids it is no reason to stop.
 	_ = hardening.NoCoreDumps()

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/99designs/keyring"
+
+	_ "github.com/lanyardhq/lanyard/internal/dbusenv" // before keyring's init: no dbus-launch
 )
 
 const serviceName = "lanyard"

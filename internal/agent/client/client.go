@@ -188,7 +188,7 @@ func (c *Client) Start(path string) error {
 		return err
 	}
 	cmd := exec.Command(exe, "agent", "run", "--ready-fd=3", "--passphrase-fd=4")
-	cmd.Env = front.EngineEnv(agentEnv(c.environ(), path))
+	cmd.Env = agentEnv(c.environ(), path)
 	cmd.Dir = "/"
 	cmd.ExtraFiles = []*os.File{readyW, passR}
 	detach(cmd)
@@ -279,7 +279,7 @@ func (c *Client) Oneshot(ctx context.Context, req *wire.Request) (*wire.Response
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, exe, "agent", "oneshot")
-	cmd.Env = front.EngineEnv(c.environ())
+	cmd.Env = c.environ()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = &in, &out, c.Stderr
 	runErr := cmd.Run()
 	resp, err := wire.ReadResponse(&out)

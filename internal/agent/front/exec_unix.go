@@ -17,5 +17,5 @@ func ExecEngine(args []string) error {
 	if err != nil {
 		return err
 	}
-	return syscall.Exec(p, append([]string{EngineName}, args...), EngineEnv(os.Environ()))
+	return syscall.Exec(p, append([]string{EngineName}, args...), os.Environ())
 }
