@@ -11,8 +11,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/lanyardhq/lanyard/internal/agent/client"
 	"github.com/lanyardhq/lanyard/internal/agent/front"
@@ -41,8 +39,10 @@ func main() {
 // token answers lanyard token through the agent. done is false when
 // lanyard-engine should answer instead: a login on this terminal.
 func token(a front.TokenArgs) (code int, done bool) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// No signal handling: this process holds nothing to clean up (a refresh
+	// runs in the agent and survives us), and installing handlers costs a
+	// measurable share of a cache hit.
+	ctx := context.Background()
 	interactive := term.IsTerminal(0) || term.IsTerminal(2)
 	req := &wire.Request{Op: wire.OpGet, Tool: wire.ToolToken, Profile: a.Profile, URL: a.URL, MinTTL: a.MinTTL, ForceRefresh: a.ForceRefresh}
 	resp, err := client.New(os.Getenv, os.Stderr, false).Resolve(ctx, req)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/lanyardhq/lanyard/internal/agent/client"
 	"github.com/lanyardhq/lanyard/internal/agent/front"
@@ -52,8 +50,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		fmt.Fprintln(stdout, Usage())
 		return 0
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// No signal handling: this process holds nothing to clean up (a refresh
+	// runs in the agent and survives us), and installing handlers costs a
+	// measurable share of a cache hit.
+	ctx := context.Background()
 	debug := front.DebugFromEnv(getenv)
 	var out []byte
 	var err error

@@ -10,8 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/lanyardhq/lanyard/internal/agent/client"
 	"github.com/lanyardhq/lanyard/internal/agent/front"
@@ -124,8 +122,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		r = client.New(getenv, stderr, *debug)
 	}
 	h := &handler{r: r, req: req, profile: *profile, stdout: stdout, stderr: stderr, log: log}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// No signal handling: this process holds nothing to clean up (a refresh
+	// runs in the agent and survives us), and installing handlers costs a
+	// measurable share of a cache hit.
+	ctx := context.Background()
 	if verb == "erase" {
 		err = h.erase(ctx)
 	} else {

@@ -15,9 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent/client"
@@ -70,8 +68,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		fmt.Fprint(stderr, usageText)
 		return exitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// No signal handling: this process holds nothing to clean up (a refresh
+	// runs in the agent and survives us), and installing handlers costs a
+	// measurable share of a cache hit.
+	ctx := context.Background()
 	var err error
 	switch args[0] {
 	case "get-token":
