@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -112,6 +113,9 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 		h.forget(req.Profile)
 		return &wire.Response{Status: wire.StatusOK}, nil
 	case wire.OpGet, wire.OpErase:
+		if only == nil && req.Config != "" && filepath.Clean(req.Config) != filepath.Clean(config.Path(h.Getenv)) {
+			return &wire.Response{Status: wire.StatusOtherConfig, Message: "the agent serves profiles file " + config.Path(h.Getenv) + ", not " + req.Config}, nil
+		}
 	default:
 		return failure(fmt.Errorf("unknown agent operation %q; the helper and the agent are different versions: run lanyard agent stop", req.Op)), nil
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/lanyardhq/lanyard/internal/config/location"
 	"net"
 	"net/url"
 	"os"
@@ -38,15 +39,7 @@ type File struct {
 
 // Path returns the profiles file location: $LANYARD_CONFIG, else
 // $XDG_CONFIG_HOME/lanyard/config.toml, else ~/.config/lanyard/config.toml.
-func Path(getenv func(string) string) string {
-	if p := getenv("LANYARD_CONFIG"); p != "" {
-		return p
-	}
-	if x := getenv("XDG_CONFIG_HOME"); x != "" {
-		return filepath.Join(x, "lanyard", "config.toml")
-	}
-	return filepath.Join(getenv("HOME"), ".config", "lanyard", "config.toml")
-}
+func Path(getenv func(string) string) string { return location.Path(getenv) }
 
 // Error is a problem in the profiles file. It names the file, line and key,
 // and says what to change.

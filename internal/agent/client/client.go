@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lanyardhq/lanyard/internal/config/location"
 	"io"
 	"net"
 	"os"
@@ -64,6 +65,9 @@ func (c *Client) Resolve(ctx context.Context, req *wire.Request) (*wire.Response
 	if Off(c.Getenv) {
 		return c.Oneshot(ctx, req)
 	}
+	if req.Config == "" {
+		req.Config = location.Path(c.Getenv)
+	}
 	resp, err := c.viaAgent(ctx, req)
 	if err != nil {
 		var se *SecurityError
@@ -71,6 +75,13 @@ func (c *Client) Resolve(ctx context.Context, req *wire.Request) (*wire.Response
 			return nil, err
 		}
 		c.logf("no answer from the agent (%v); answering in-process", err)
+		return c.Oneshot(ctx, req)
+	}
+	if resp.Status == wire.StatusOtherConfig {
+		// Another LANYARD_CONFIG than the agent's: answer from the
+		// caller's own profiles file (a second agent needs its own
+		// LANYARD_AGENT_SOCK).
+		c.logf("%s; answering in-process", resp.Message)
 		return c.Oneshot(ctx, req)
 	}
 	if resp.Status == wire.StatusLoginRequired && req.Interactive {

@@ -56,6 +56,9 @@ const (
 	StatusLoginRequired = "login_required" // a person must log in; Message names the command
 	StatusBadConfig     = "bad_config"     // the profiles file or a profile name is wrong; Message says where
 	StatusError         = "error"          // Message says what to change
+	// StatusOtherConfig: the caller reads another profiles file than the
+	// agent (Request.Config); the helper answers in-process instead.
+	StatusOtherConfig = "other_config"
 )
 
 // Request is what a helper asks.
@@ -93,6 +96,12 @@ type Request struct {
 	// spec.interactive). The agent never logs in; it answers
 	// login_required and the helper runs the login itself.
 	Interactive bool `json:"interactive,omitempty"`
+	// Config is the profiles file the caller's environment names
+	// (internal/config/location). The agent's main socket answers get and
+	// erase only for its own file, so a caller with another LANYARD_CONFIG
+	// never gets a token of a profile it did not define. Forwarding sockets
+	// ignore it: their callers have no profiles file.
+	Config string `json:"config,omitempty"`
 	// Only is set by a forwarding socket (lanyard agent forward): the
 	// profiles it serves. The others do not exist for its clients.
 	Only []string `json:"only,omitempty"`
