@@ -23,7 +23,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -102,7 +101,7 @@ func Start(tb testing.TB, opt Options) *Server {
 func (s *Server) start() {
 	s.tb.Helper()
 	s.cmd = exec.Command(s.bin, s.conf)
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	newProcessGroup(s.cmd)
 	if err := s.cmd.Start(); err != nil {
 		s.tb.Fatal(err)
 	}
@@ -150,7 +149,7 @@ func (s *Server) Kill() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	killProcessGroup(s.cmd)
 	_ = s.cmd.Wait()
 	s.cmd = nil
 }
@@ -254,12 +253,12 @@ func StartSentinel(tb testing.TB, primary *Server, name string) *Sentinel {
 		tb.Fatal(err)
 	}
 	s.cmd = exec.Command(bin, conf)
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	newProcessGroup(s.cmd)
 	if err := s.cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		killProcessGroup(s.cmd)
 		_ = s.cmd.Wait()
 	})
 	c := s.client()
