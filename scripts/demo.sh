@@ -11,6 +11,8 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 demo=$(mktemp -d "${TMPDIR:-/tmp}/lanyard-demo.XXXXXX")
 provider_pid=""
 cleanup() {
+  # The helpers started a per-user agent for this demo HOME; stop it.
+  [ -x "$demo/bin/lanyard" ] && "$demo/bin/lanyard" agent stop >/dev/null 2>&1 || true
   [ -n "$provider_pid" ] && kill "$provider_pid" 2>/dev/null && wait "$provider_pid" 2>/dev/null || true
   rm -rf "$demo"
 }
