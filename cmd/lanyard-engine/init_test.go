@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 	"time"
+
+	"github.com/lanyardhq/lanyard/internal/golden"
 )
 
 func TestInitDefaults(t *testing.T) {
@@ -59,5 +61,5 @@ func TestInitDefaults(t *testing.T) {
 func TestInitProfileGolden(t *testing.T) {
 	spec := profileSpec{Name: "acme", Issuer: "https://login.acme.example", Grant: "client_credentials", ClientID: "ci-bot",
 		HasSecret: true, ClientAuth: "post", Scopes: []string{"api.read", "api.write"}, Match: []string{"https://git.acme.example/?a=1&b=2"}}
-	golden(t, "init-profile.golden", []byte(profileTOML(spec, time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))))
+	golden.Check(t, "init-profile.golden", []byte(profileTOML(spec, time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))))
 }

@@ -3,32 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/lanyardhq/lanyard/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/NAME, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s--- want\n%s", name, got, want)
-	}
-}
 
 // statusRows covers every state lanyard status describes, at statusNow.
 func statusRows() []ProfileStatus {
@@ -57,7 +36,7 @@ func TestStatusTableGolden(t *testing.T) {
 	if err := writeStatusTable(&b, statusNow, statusRows()); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "status.golden", b.Bytes())
+	golden.Check(t, "status.golden", b.Bytes())
 }
 
 func TestStatusJSONGolden(t *testing.T) {
@@ -65,7 +44,7 @@ func TestStatusJSONGolden(t *testing.T) {
 	if err := writeStatusJSON(&b, statusRows()); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "status.json.golden", b.Bytes())
+	golden.Check(t, "status.json.golden", b.Bytes())
 	var back []ProfileStatus
 	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
 		t.Fatal(err)

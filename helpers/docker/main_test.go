@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/lanyardhq/lanyard/helpers/docker"
-	"github.com/lanyardhq/lanyard/helpers/docker/full"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,11 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lanyardhq/lanyard/helpers/docker"
+	"github.com/lanyardhq/lanyard/helpers/docker/full"
+	"github.com/lanyardhq/lanyard/internal/golden"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 	"github.com/lanyardhq/lanyard/internal/testprovider"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // TestMain silences the test OpenID provider's request log unless -v.
 func TestMain(m *testing.M) {
@@ -137,30 +136,9 @@ func (f *fixture) get(t *testing.T, server string) docker.Credentials {
 
 var secretRE = regexp.MustCompile(`"Secret":"[^"]*"`)
 
-// golden compares got with testdata/golden/NAME.golden (or rewrites it with
-// -update). Tokens, temp paths and the not-found text are replaced by
-// markers: the text is written exactly once in this package (protocol.go).
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s:\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
+// normalize replaces tokens, temp paths and the not-found text by markers
+// in what the golden files hold: the text is written exactly once in this
+// package (protocol.go).
 func (f *fixture) normalize(s string) string {
 	s = secretRE.ReplaceAllString(s, `"Secret":"{{TOKEN}}"`)
 	s = strings.ReplaceAll(s, f.env.Home, "{{HOME}}")
@@ -255,7 +233,7 @@ func TestProtocol(t *testing.T) {
 			if strings.Contains(out, f.op.ConfidentialClientSecret) {
 				t.Errorf("stdout leaks the client secret: %q", out)
 			}
-			golden(t, tt.name, fmt.Sprintf("exit %d\n%s", code, f.normalize(out)))
+			golden.Check(t, filepath.Join("golden", tt.name+".golden"), []byte(fmt.Sprintf("exit %d\n%s", code, f.normalize(out))))
 			if tt.check != nil {
 				tt.check(t, out)
 			}

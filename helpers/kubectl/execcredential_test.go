@@ -3,37 +3,12 @@ package kubectl
 import (
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lanyardhq/lanyard/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s: got\n%s\nwant\n%s", path, got, want)
-	}
-}
 
 func TestParseExecInfo(t *testing.T) {
 	cases := []struct {
@@ -91,7 +66,7 @@ func TestParseExecInfo(t *testing.T) {
 				}
 			}
 			b, _ := json.MarshalIndent(out, "", "  ")
-			golden(t, "execinfo/"+c.name+".golden", append(b, '\n'))
+			golden.Check(t, "execinfo/"+c.name+".golden", append(b, '\n'))
 		})
 	}
 }
@@ -114,7 +89,7 @@ func TestFormatExecCredential(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "execcredential/"+c.name+".json", b)
+			golden.Check(t, "execcredential/"+c.name+".json", b)
 			var back ExecCredential
 			if err := json.Unmarshal(b, &back); err != nil {
 				t.Fatal(err)

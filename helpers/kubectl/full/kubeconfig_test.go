@@ -2,7 +2,6 @@ package full
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,32 +10,9 @@ import (
 	"testing"
 
 	"github.com/lanyardhq/lanyard/helpers/kubectl"
+	"github.com/lanyardhq/lanyard/internal/golden"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s: got\n%s\nwant\n%s", path, got, want)
-	}
-}
 
 type kubeconfigCase struct {
 	name, in    string // in: testdata/kubeconfig/IN.in.yaml (default: name)
@@ -108,13 +84,13 @@ func TestEditKubeconfig(t *testing.T) {
 				if !strings.Contains(err.Error(), c.wantErr) {
 					t.Errorf("got error %q, want it to contain %q", err, c.wantErr)
 				}
-				golden(t, filepath.Join("kubeconfig", c.name+".err"), []byte(err.Error()+"\n"))
+				golden.Check(t, filepath.Join("kubeconfig", c.name+".err"), []byte(err.Error()+"\n"))
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("kubeconfig", c.name+".out.yaml"), res.Data)
+			golden.Check(t, filepath.Join("kubeconfig", c.name+".out.yaml"), res.Data)
 			if !res.Changed {
 				t.Error("got Changed false")
 			}
