@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,18 +17,7 @@ import (
 // stderr and the exit code.
 func run(t *testing.T, env *testbin.Env, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := env.Command("lanyard", args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return env.Run(t, stdin, "lanyard", args...)
 }
 
 // mustToken runs lanyard token --format json and decodes it.

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -112,18 +111,7 @@ match = ["https://whiplash.test/"]
 // run runs lanyard with args on env and returns stdout, stderr, exit code.
 func run(t *testing.T, env *testbin.Env, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := env.Command("lanyard", args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return env.Run(t, stdin, "lanyard", args...)
 }
 
 func mustRun(t *testing.T, env *testbin.Env, stdin string, args ...string) string {

@@ -220,6 +220,24 @@ func (e *Env) Command(name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// Run runs name (as Command does) with stdin and returns its stdout,
+// stderr and exit code; a failure to start it fails the test.
+func (e *Env) Run(tb testing.TB, stdin, name string, args ...string) (stdout, stderr string, code int) {
+	tb.Helper()
+	cmd := e.Command(name, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		tb.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
 // NeedTool returns the path of an external tool an end-to-end test drives
 // (git, kubectl, crane, http, newman). Locally a missing tool skips the test
 // with a message; in CI (LANYARD_E2E_REQUIRED=1, set by .ci/run) it fails,
