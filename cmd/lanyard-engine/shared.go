@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/lanyardhq/lanyard/internal/config"
-	"github.com/lanyardhq/lanyard/internal/engine"
-	"github.com/lanyardhq/lanyard/internal/shared"
 )
 
 // SharedCmd groups the team tier commands.
@@ -14,30 +11,6 @@ type SharedCmd struct {
 	Init   SharedInitCmd   `cmd:"" help:"Make a team key for [shared.NAME], store it in the keyring and print what teammates and CI need."`
 	Status SharedStatusCmd `cmd:"" help:"Show the shared records of [shared.NAME]: expiries, lock holder, last refresh and by whom."`
 	Push   SharedPushCmd   `cmd:"" help:"Move PROFILE's local login into its team tier."`
-}
-
-// openShared is how lanyard-engine reaches a team tier; it is the only
-// binary that links internal/shared (and go-redis).
-func openShared(eng *engine.Engine, getenv func(string) string) engine.OpenSharedFunc {
-	return func(ctx context.Context, cfg *config.SharedTier, secrets config.SecretSource) (engine.SharedTier, error) {
-		t, err := shared.Open(ctx, cfg, shared.Options{Secrets: secrets, Log: eng.Log, Now: eng.Now, Getenv: getenv})
-		if err != nil {
-			return nil, err
-		}
-		return t, nil
-	}
-}
-
-// withShared makes the engines open builds reach team tiers.
-func withShared(open func() (*engine.Engine, error), getenv func(string) string) func() (*engine.Engine, error) {
-	return func() (*engine.Engine, error) {
-		eng, err := open()
-		if err != nil {
-			return nil, err
-		}
-		eng.OpenShared = openShared(eng, getenv)
-		return eng, nil
-	}
 }
 
 // sharedTable returns the [shared.NAME] table or an error naming the known ones.

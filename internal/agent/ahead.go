@@ -36,7 +36,7 @@ func (h *Handler) dueLocked(e *entry, now time.Time) (time.Time, bool) {
 	if h.Recent < 0 || e.tok == nil || e.prof == nil || e.noAhead || now.Sub(e.lastUsed) > h.recent() || !refreshable(e.prof, e.tok) {
 		return time.Time{}, false
 	}
-	exp := engine.Expiry(e.tok, e.prof)
+	exp := engine.Handout(e.tok, e.prof).Expiry
 	life := exp.Sub(e.tok.Obtained)
 	at := exp.Add(-e.prof.EffectiveRefreshBefore(life) - min(life/10, time.Minute))
 	if e.retryAt.After(at) {
