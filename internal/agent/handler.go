@@ -314,10 +314,12 @@ func (h *Handler) remember(p *config.Profile, t *engine.Token, err error, used b
 	switch {
 	case err == nil:
 		e.tok, e.failures, e.lastErr, e.retryAt, e.noAhead = t, 0, "", time.Time{}, false
-		if !used {
+		if !used && t != nil {
 			// Never two refreshes ahead within seconds, whatever lifetime
-			// the server gives its tokens.
-			e.retryAt = h.now().Add(5 * time.Second)
+			// the server gives its tokens; but never later than the new
+			// token's own refresh moment either (6 s tokens: a fixed 5 s
+			// floor made every second refresh ahead late).
+			e.retryAt = h.now().Add(min(5*time.Second, t.Expiry.Sub(t.Obtained)/10))
 		}
 	case engine.IsLoginRequired(err):
 		e.tok, e.lastErr, e.noAhead = nil, err.Error(), true
