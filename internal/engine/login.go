@@ -50,7 +50,8 @@ func (e *Engine) login(ctx context.Context, p *config.Profile, opt LoginOptions)
 		}
 		t, err := grant.Refresh(ctx, c, opt.RefreshToken)
 		if err != nil {
-			if te, ok := grant.AsTokenError(err); ok && te.Code == "invalid_grant" {
+			if grant.RefreshRefused(err) != grant.RefreshNotRefused {
+				te, _ := grant.AsTokenError(err)
 				return nil, fmt.Errorf("profile %q: the refresh token you gave was rejected (%s); nothing was stored: copy a fresh one and run lanyard login %s --refresh-token-stdin again", p.Name, describe(te), p.Name)
 			}
 			return nil, e.explain(p, err)

@@ -207,7 +207,8 @@ func (t *Tier) write(ctx context.Context, l *lease, profile string, prev int64, 
 // obtain, whose result is written (fenced) before it is returned. obtain
 // gets the current token state (nil when there is none) and returns the
 // next one; drop asks to replace the record with a tombstone (the server
-// rejected its refresh token), whatever err says. While
+// rejected its refresh token), whatever err says; a next returned with an
+// error is written (a refused refresh token, marked) and err returned. While
 // another process holds the lock the caller polls the record, never
 // spending the refresh token itself, and takes over when the holder's lock
 // expires.
@@ -285,6 +286,13 @@ func (t *Tier) underLock(ctx context.Context, l *lease, profile string, fresh fu
 		}
 	}
 	if err != nil {
+		// obtain may return the state to keep with its error (a refresh
+		// token the server refused, marked so no machine sends it again).
+		if next != nil && !drop {
+			if werr := t.write(ctx, l, profile, prev, next); werr != nil {
+				t.log.Debug("could not mark the refused shared record", "profile", profile, "err", werr)
+			}
+		}
 		return nil, err
 	}
 	l.mu.Lock()
