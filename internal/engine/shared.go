@@ -22,6 +22,11 @@ type SharedTier interface {
 	Refresh(ctx context.Context, profile string, fresh func(*Token) bool, obtain func(cur *Token) (next *Token, drop bool, err error)) (*Token, error)
 	// Put replaces the shared record (nil: removes it), under the team lock.
 	Put(ctx context.Context, profile string, t *Token) error
+	// Retire replaces the shared record with a tombstone under the team
+	// lock, after revoke (when not nil) has revoked the record's tokens
+	// (cur is nil when there are none). A record that cannot be read or
+	// opened fails before revoke runs.
+	Retire(ctx context.Context, profile string, revoke func(cur *Token) error) error
 	Close() error
 }
 

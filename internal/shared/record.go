@@ -327,6 +327,32 @@ func (t *Tier) Put(ctx context.Context, profile string, tok *store.Token) error 
 	return t.write(ctx, l, profile, prev, tok)
 }
 
+// Retire replaces profile's record with a tombstone under the lock (logout)
+// after revoke, when not nil, has revoked the record's tokens (nil when
+// there is no token). A record that cannot be read or opened, or a failed
+// revoke, leaves the record as it is and returns the error.
+func (t *Tier) Retire(ctx context.Context, profile string, revoke func(cur *store.Token) error) error {
+	l, _, err := t.acquire(ctx, profile, nil)
+	if err != nil {
+		return err
+	}
+	defer l.release()
+	rec, err := t.Get(ctx, profile)
+	if err != nil {
+		return err
+	}
+	prev, cur := int64(0), (*store.Token)(nil)
+	if rec != nil {
+		prev, cur = rec.Version, rec.Token
+	}
+	if revoke != nil {
+		if err := revoke(cur); err != nil {
+			return err
+		}
+	}
+	return t.write(ctx, l, profile, prev, nil)
+}
+
 // Holder describes a held lock.
 type Holder struct {
 	Host    string
