@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,7 +21,8 @@ type Record struct {
 	Version int64
 	// Token is nil for a tombstone (after logout or a rejected refresh token).
 	Token *store.Token
-	// By names who wrote it ("host pid N"), At when.
+	// By names who wrote it ("host pid N"; empty when Redis holds anything
+	// else), At when.
 	By string
 	At time.Time
 }
@@ -40,7 +40,10 @@ func (t *Tier) Get(ctx context.Context, profile string) (*Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shared record of profile %s in %s is damaged (version %q); run: lanyard logout %s", profile, t.cfg.Table(), m["ver"], profile)
 	}
-	r := &Record{Version: ver, By: m["by"]}
+	r := &Record{Version: ver}
+	if validBy(m["by"]) {
+		r.By = m["by"]
+	}
 	if ms, err := strconv.ParseInt(m["at"], 10, 64); err == nil {
 		r.At = time.UnixMilli(ms)
 	}
@@ -372,23 +375,20 @@ func (t *Tier) Lock(ctx context.Context, profile string) (*Holder, error) {
 	}
 	ttl, _ := t.rdb.PTTL(ctx, t.lockKey(profile)).Result()
 	h := &Holder{Expires: ttl}
-	f := strings.Fields(v)
-	if len(f) == 4 {
-		h.Host = f[1]
-		h.PID, _ = strconv.Atoi(f[2])
-		if ms, err := strconv.ParseInt(f[3], 10, 64); err == nil {
-			h.Since = time.UnixMilli(ms)
-		}
+	if host, pid, since, ok := parseOwner(v); ok {
+		h.Host, h.PID, h.Since = host, pid, since
 	}
 	return h, nil
 }
 
+// describeHolder names a lock's holder for the lock-wait error, only when
+// the lock value has lanyard's format (it comes from Redis).
 func describeHolder(v string) string {
-	f := strings.Fields(v)
-	if len(f) != 4 {
+	host, pid, _, ok := parseOwner(v)
+	if !ok {
 		return "another process"
 	}
-	return fmt.Sprintf("%s pid %s", f[1], f[2])
+	return fmt.Sprintf("%s pid %d", host, pid)
 }
 
 // Ping checks that Redis answers.

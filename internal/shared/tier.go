@@ -141,7 +141,7 @@ func Open(ctx context.Context, cfg *config.SharedTier, opt Options) (*Tier, erro
 	if now == nil {
 		now = time.Now
 	}
-	return &Tier{cfg: cfg, rdb: rdb, seal: s, host: host, pid: os.Getpid(), now: now, log: log,
+	return &Tier{cfg: cfg, rdb: rdb, seal: s, host: ownerHost(host), pid: os.Getpid(), now: now, log: log,
 		Wait: 60 * time.Second, ReplicaTimeout: 5 * time.Second}, nil
 }
 
