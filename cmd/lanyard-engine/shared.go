@@ -14,18 +14,26 @@ type SharedCmd struct {
 	Init   SharedInitCmd   `cmd:"" help:"Make a team key for [shared.NAME], store it in the keyring and print what teammates and CI need."`
 	Status SharedStatusCmd `cmd:"" help:"Show the shared records of [shared.NAME]: expiries, lock holder, last refresh and by whom."`
 	Push   SharedPushCmd   `cmd:"" help:"Move PROFILE's local login into its team tier."`
+	Reset  SharedResetCmd  `cmd:"" help:"Clear PROFILE's shared record when it cannot be used (does not open, or was rolled back); everyone logs in again."`
 }
 
 // openShared is how lanyard-engine reaches a team tier; it is the only
 // binary that links internal/shared (and go-redis).
 func openShared(eng *engine.Engine, getenv func(string) string) engine.OpenSharedFunc {
 	return func(ctx context.Context, cfg *config.SharedTier, secrets config.SecretSource) (engine.SharedTier, error) {
-		t, err := shared.Open(ctx, cfg, shared.Options{Secrets: secrets, Log: eng.Log, Now: eng.Now, Getenv: getenv})
+		t, err := shared.Open(ctx, cfg, sharedOptions(eng, getenv, secrets))
 		if err != nil {
 			return nil, err
 		}
 		return t, nil
 	}
+}
+
+// sharedOptions are the options every team tier of this binary opens
+// with: the engine's log and clock, and the state directory, which keeps
+// the versions this machine has seen (rollback refusal).
+func sharedOptions(eng *engine.Engine, getenv func(string) string, secrets config.SecretSource) shared.Options {
+	return shared.Options{Secrets: secrets, Log: eng.Log, Now: eng.Now, Getenv: getenv, StateDir: engine.PathsFromEnv(getenv).StateDir}
 }
 
 // withShared makes the engines open builds reach team tiers.

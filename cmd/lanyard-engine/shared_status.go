@@ -24,7 +24,7 @@ func (c *SharedStatusCmd) Run(ctx context.Context, env *Env, cfg *config.File, e
 	if err != nil {
 		return err
 	}
-	tier, err := shared.Open(ctx, st, shared.Options{Secrets: eng.SharedSecrets(st), Log: eng.Log, Getenv: env.Getenv})
+	tier, err := shared.Open(ctx, st, sharedOptions(eng, env.Getenv, eng.SharedSecrets(st)))
 	if err != nil {
 		return err
 	}

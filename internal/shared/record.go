@@ -47,12 +47,26 @@ func (t *Tier) Get(ctx context.Context, profile string) (*Record, error) {
 	if ms, err := strconv.ParseInt(m["at"], 10, 64); err == nil {
 		r.At = time.UnixMilli(ms)
 	}
-	if m["data"] == "" {
-		return r, nil
-	}
-	plain, err := t.seal.open([]byte(m["data"]), ad(t.cfg.Prefix, profile, m["key"], ver))
+	// Every record is sealed, tombstones too: an empty data field is not
+	// lanyard's (a Redis writer without the key could otherwise log the
+	// team out at any version it likes).
+	sealed := []byte(m["data"])
+	plain, err := t.seal.open(sealed, ad(t.cfg.Prefix, profile, m["key"], ver))
 	if err != nil {
 		return nil, &DecryptError{Profile: profile, Table: t.cfg.Table()}
+	}
+	if err := t.marks.check(profile, ver, sealed); err != nil {
+		var te *TamperError
+		if errors.As(err, &te) {
+			te.Table = t.cfg.Table()
+		}
+		return nil, err
+	}
+	if m["key"] == "" {
+		if string(plain) != tombstone {
+			return nil, &DecryptError{Profile: profile, Table: t.cfg.Table()}
+		}
+		return r, nil
 	}
 	var tok store.Token
 	if err := json.Unmarshal(plain, &tok); err != nil {
@@ -173,15 +187,15 @@ func (l *lease) release() {
 // lease, then waits for min_replicas.
 func (t *Tier) write(ctx context.Context, l *lease, profile string, prev int64, tok *store.Token) error {
 	ver := prev + 1
-	cacheKey, data := "", []byte(nil)
+	cacheKey, plain := "", []byte(tombstone)
 	if tok != nil {
-		plain, err := json.Marshal(tok)
-		if err != nil {
+		var err error
+		if plain, err = json.Marshal(tok); err != nil {
 			return err
 		}
 		cacheKey = tok.Key
-		data = t.seal.seal(plain, ad(t.cfg.Prefix, profile, cacheKey, ver))
 	}
+	data := t.seal.seal(plain, ad(t.cfg.Prefix, profile, cacheKey, ver))
 	by := fmt.Sprintf("%s pid %d", t.host, t.pid)
 	n, err := fenceScript.Run(ctx, t.rdb, []string{t.recKey(profile), l.key}, l.owner, prev, ver, cacheKey, data, by, t.now().UnixMilli()).Int64()
 	if err != nil {
@@ -193,6 +207,7 @@ func (t *Tier) write(ctx context.Context, l *lease, profile string, prev int64, 
 	case -2:
 		return &FenceError{Profile: profile, Table: t.cfg.Table(), Reason: "another process wrote a newer version meanwhile"}
 	}
+	t.marks.raise(profile, ver, data)
 	if want := int64(t.cfg.MinReplicas); want > 0 {
 		got, err := t.rdb.Wait(ctx, int(want), t.ReplicaTimeout).Result()
 		if err != nil {
@@ -354,6 +369,48 @@ func (t *Tier) Retire(ctx context.Context, profile string, revoke func(cur *stor
 		}
 	}
 	return t.write(ctx, l, profile, prev, nil)
+}
+
+// tombstone is the sealed content of a record after logout or a rejected
+// refresh token (an empty cache key).
+const tombstone = "lanyard-tombstone-v1"
+
+// resetScript replaces the record whatever it holds, only for the lock's
+// owner.
+var resetScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'ver', ARGV[2], 'key', '', 'data', ARGV[3], 'by', ARGV[4], 'at', ARGV[5])
+return 1
+`)
+
+// Reset replaces profile's record, whatever it holds (one that does not
+// open under the key, one older than this machine has seen), with a sealed
+// tombstone under the lock, at a version above Redis's and this machine's
+// mark. Only a login brings the profile back. It returns the new version.
+func (t *Tier) Reset(ctx context.Context, profile string) (int64, error) {
+	l, _, err := t.acquire(ctx, profile, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer l.release()
+	cur, err := t.rdb.HGet(ctx, t.recKey(profile), "ver").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, t.explain(err)
+	}
+	v, _ := strconv.ParseInt(cur, 10, 64)
+	ver := max(v, t.marks.seen(profile)) + 1
+	data := t.seal.seal([]byte(tombstone), ad(t.cfg.Prefix, profile, "", ver))
+	by := fmt.Sprintf("%s pid %d", t.host, t.pid)
+	n, err := resetScript.Run(ctx, t.rdb, []string{t.recKey(profile), l.key}, l.owner, ver, data, by, t.now().UnixMilli()).Int64()
+	if err != nil {
+		return 0, t.explain(err)
+	}
+	if n != 1 {
+		return 0, &FenceError{Profile: profile, Table: t.cfg.Table(), Reason: "this process no longer holds the lock (it expired after lock_ttl = " + t.cfg.LockTTL.String() + ")"}
+	}
+	t.marks.reset(profile, ver, data)
+	return ver, nil
 }
 
 // Holder describes a held lock.

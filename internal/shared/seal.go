@@ -28,8 +28,10 @@ func newSealer(key []byte) (*sealer, error) {
 
 // ad binds a sealed record to where it belongs: the key prefix, the
 // profile, the profile's cache key and the record's version. A record
-// copied to another profile, another team's prefix, or replayed under
-// another version number does not open.
+// copied to another profile or another team's prefix, or relabelled with
+// another version number, does not open. A whole earlier record restored
+// with its own version does open: the AEAD cannot tell it is old, so each
+// machine keeps high-water marks (mark.go) and refuses it.
 func ad(prefix, profile, cacheKey string, version int64) []byte {
 	b := make([]byte, 0, len(prefix)+len(profile)+len(cacheKey)+24)
 	b = append(b, "lanyard-shared-v1\x00"...)
