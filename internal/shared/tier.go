@@ -148,7 +148,7 @@ func Open(ctx context.Context, cfg *config.SharedTier, opt Options) (*Tier, erro
 	}
 	return &Tier{cfg: cfg, rdb: rdb, seal: s, host: ownerHost(host), pid: os.Getpid(), now: now, log: log,
 		marks: newMarks(opt.StateDir, cfg.Table(), cfg.Addr(), cfg.Prefix),
-		Wait: 60 * time.Second, ReplicaTimeout: 5 * time.Second}, nil
+		Wait:  60 * time.Second, ReplicaTimeout: 5 * time.Second}, nil
 }
 
 // tune sets what every lanyard connection wants: fail fast when Redis is
