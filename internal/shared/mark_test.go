@@ -52,3 +52,16 @@ func TestMarks(t *testing.T) {
 		return nil
 	})
 }
+
+// TestKeyTag: the cache key stored in Redis is an HMAC under the team key.
+func TestKeyTag(t *testing.T) {
+	k1, k2 := make([]byte, 32), make([]byte, 32)
+	k2[0] = 1
+	s1, _ := newSealer(k1)
+	s2, _ := newSealer(k2)
+	const ck = "0123456789abcdef0123456789abcdef"
+	a := s1.keyTag(ck)
+	if a == ck || len(a) != 32 || a != s1.keyTag(ck) || a == s2.keyTag(ck) || a == s1.keyTag(ck[:31]+"0") {
+		t.Fatalf("keyTag(%q) = %q (other key: %q)", ck, a, s2.keyTag(ck))
+	}
+}

@@ -193,7 +193,7 @@ func (t *Tier) write(ctx context.Context, l *lease, profile string, prev int64, 
 		if plain, err = json.Marshal(tok); err != nil {
 			return err
 		}
-		cacheKey = tok.Key
+		cacheKey = t.seal.keyTag(tok.Key)
 	}
 	data := t.seal.seal(plain, ad(t.cfg.Prefix, profile, cacheKey, ver))
 	by := fmt.Sprintf("%s pid %d", t.host, t.pid)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/testredis"
 )
 
@@ -71,4 +72,21 @@ func TestTombstoneSealed(t *testing.T) {
 	}
 	mustRun(t, a, "", "shared", "reset", "whiplash", "--yes")
 	w.login(a)
+}
+
+// TestCacheKeyKeyed: the cache key field in Redis is a keyed hash under
+// the team key, not the profile's cache key (an unsalted hash of its
+// settings, which anyone who guesses the settings can compute).
+func TestCacheKeyKeyed(t *testing.T) {
+	w := newWorld(t, testredis.Options{})
+	a := w.machine()
+	w.login(a)
+	cfg, err := config.Load(a.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := w.redis.Admin().HGet(t.Context(), "lanyard:rec:whiplash", "key").Val()
+	if ck := cfg.Profiles["whiplash"].CacheKey(); stored == "" || stored == ck {
+		t.Fatalf("Redis holds cache key field %q; want a keyed hash, not the profile's cache key %q", stored, ck)
+	}
 }
