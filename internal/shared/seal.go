@@ -46,9 +46,8 @@ func (s *sealer) keyTag(cacheKey string) string {
 
 // ad binds a sealed record to where it belongs: the key prefix, the
 // profile, the tag of the profile's cache key (keyTag) and the record's
-// version. A record
-// copied to another profile or another team's prefix, or relabelled with
-// another version number, does not open. A whole earlier record restored
+// version. A record copied to another profile or another team's prefix, or
+// relabelled with another version number, does not open. A whole earlier record restored
 // with its own version does open: the AEAD cannot tell it is old, so each
 // machine keeps high-water marks (mark.go) and refuses it.
 func ad(prefix, profile, cacheKey string, version int64) []byte {
