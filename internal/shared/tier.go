@@ -168,8 +168,7 @@ func tune(o *redis.Options) {
 }
 
 func tlsConfig(cfg *config.SharedTier, getenv func(string) string) (*tls.Config, error) {
-	useTLS := strings.HasPrefix(cfg.URL, "rediss://") || cfg.CAFile != "" || cfg.TLSCert != ""
-	if !useTLS {
+	if !cfg.UsesTLS() {
 		return nil, nil
 	}
 	expand := func(p string) string {
