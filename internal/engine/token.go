@@ -110,11 +110,20 @@ func expiry(t *Token, p *config.Profile) time.Time {
 
 // obtain runs under the profile lock: refresh when a refresh token is
 // stored for the same profile settings, else the grant itself.
-func (e *Engine) obtain(ctx context.Context, p *config.Profile, cached *Token, opt Options) (*Token, error) {
+func (e *Engine) obtain(ctx context.Context, p *config.Profile, cached *Token, opt Options) (tok *Token, err error) {
 	// A keyring that cannot take the new state must fail now, before the
 	// server rotates a refresh token.
 	if err := e.Store.Prepare(p.Name); err != nil {
 		return nil, err
+	}
+	if cached == nil {
+		// Nothing was stored: a failure leaves nothing behind either
+		// (Prepare may just have made a seal key).
+		defer func() {
+			if err != nil {
+				e.Store.Unprepare(p.Name)
+			}
+		}()
 	}
 	key := p.CacheKey()
 	if p.UseIDToken() && !opt.ForceRefresh && cached != nil && cached.Key == key && cached.IDToken == "" && e.now().Before(cached.Expiry) {
