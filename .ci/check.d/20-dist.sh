@@ -1,13 +1,14 @@
 # Sourced by .ci/run after `make test`: make dist is reproducible (two runs,
-# same checksums), checksums.txt verifies, and the .deb installs with dpkg,
+# under umask 0002 and 0022, same checksums), checksums.txt verifies, and the .deb installs with dpkg,
 # serves git from /usr/bin (the git end-to-end tests against the installed
 # binaries) and removes cleanly.
-make dist
+# The two runs use different umasks: the packages must not depend on it.
+(umask 0002 && make dist)
 first="$(mktemp)"
 cp dist/checksums.txt "$first"
-make dist
+(umask 0022 && make dist)
 if ! diff -u "$first" dist/checksums.txt; then
-  echo "make dist is not reproducible: two runs from one commit gave different files (above)" >&2
+  echo "make dist is not reproducible: two runs from one commit (umask 0002, then 0022) gave different files (above)" >&2
   exit 1
 fi
 rm -f "$first"
