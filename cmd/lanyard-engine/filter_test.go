@@ -10,11 +10,11 @@ import (
 
 // hostile is server text that retitles the terminal, moves the cursor and
 // reverses the display, as a discovery document or a Redis record may hold.
-const hostile = "a\x1b]0;pwned\x07b\x1b[2Jc\u202ed\x9be"
+const hostile = "a\x1b]0;pwned\x07b\x1b[2Jc\u202ed\u009be"
 
 func noControls(t *testing.T, what, s string) {
 	t.Helper()
-	if strings.ContainsAny(s, "\x1b\x07\u202e\x9b") {
+	if strings.ContainsAny(s, "\x1b\x07\u202e\u009b") {
 		t.Errorf("%s reaches the terminal unfiltered: %q", what, s)
 	}
 }
