@@ -14,7 +14,7 @@ import (
 	"github.com/lanyardhq/lanyard/internal/agent"
 	"github.com/lanyardhq/lanyard/internal/agent/client"
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
-	"github.com/lanyardhq/lanyard/internal/engine"
+	envpkg "github.com/lanyardhq/lanyard/internal/env"
 )
 
 // AgentCmd groups the agent's commands (docs/agent.md).
@@ -37,7 +37,7 @@ func (c *AgentStartCmd) Run(ctx context.Context, env *Env) error {
 		fmt.Fprintf(env.Stderr, "lanyard: the agent already runs (pid %d, %s)\n", resp.Agent.PID, resp.Agent.Socket)
 		return nil
 	}
-	path, err := client.SocketPath(env.Getenv)
+	path, err := envpkg.Env(env.Getenv).SocketPath()
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (c *AgentStatusCmd) Run(ctx context.Context, env *Env) error {
 
 // agentStatus asks the running agent for its state; nil when none runs.
 func agentStatus(ctx context.Context, env *Env) (*wire.AgentStatus, error) {
-	if client.Off(env.Getenv) {
+	if envpkg.Env(env.Getenv).AgentOff() {
 		return nil, nil
 	}
 	resp, err := client.New(env.Getenv, env.Stderr, env.Debug).Ask(ctx, &wire.Request{Op: wire.OpStatus})
@@ -94,9 +94,9 @@ func agentStatus(ctx context.Context, env *Env) (*wire.AgentStatus, error) {
 
 func printAgentStatus(w io.Writer, st *wire.AgentStatus, getenv func(string) string) {
 	if st == nil {
-		path, _ := client.SocketPath(getenv)
+		path, _ := envpkg.Env(getenv).SocketPath()
 		switch {
-		case client.Off(getenv):
+		case envpkg.Env(getenv).AgentOff():
 			fmt.Fprintln(w, "agent: off (LANYARD_AGENT=off): every call runs in-process")
 		default:
 			fmt.Fprintf(w, "agent: not running (socket %s); the first helper call starts it\n", path)
@@ -183,87 +183,7 @@ func (c *AgentRunCmd) Run(ctx context.Context, env *Env) error {
 			}
 		}
 	}
-	idle, err := client.IdleTimeout(getenv)
-	if err != nil {
-		ready(err.Error())
-		return err
-	}
-	recent := time.Hour
-	if v := getenv("LANYARD_AGENT_REFRESH_AHEAD"); v != "" {
-		if recent, err = time.ParseDuration(v); err != nil {
-			err = fmt.Errorf("LANYARD_AGENT_REFRESH_AHEAD=%q is not a duration such as 1h (0 turns refresh ahead off)", v)
-			ready(err.Error())
-			return err
-		}
-		if recent == 0 {
-			recent = -1
-		}
-	}
-	path, err := client.SocketPath(getenv)
-	if err != nil {
-		ready(err.Error())
-		return err
-	}
-	ln, closeLn, err := agent.Listen(path)
-	if errors.Is(err, agent.ErrRunning) {
-		// Another helper started an agent at the same moment: wait for it
-		// to answer, then report ready on its behalf.
-		err = waitForAgent(ctx, env, getenv, 5*time.Second)
-		if err == nil {
-			ready("ok")
-		}
-		return err
-	}
-	if err != nil {
-		ready(err.Error())
-		return err
-	}
-	defer closeLn()
-	h := &agent.Handler{Getenv: getenv, Recent: recent, Open: func() (*engine.Engine, error) {
-		eng, err := engine.New(getenv, env.Stderr, env.Debug)
-		if err != nil {
-			return nil, err
-		}
-		eng.Stdin = strings.NewReader("") // the agent never reads a terminal
-		eng.OpenShared = openShared(eng, getenv)
-		return eng, nil
-	}}
-	srv := &agent.Server{Idle: idle, Pending: h.Pending}
-	actx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ahead := make(chan struct{})
-	go func() { h.RefreshAhead(actx); close(ahead) }()
-	srv.Serve(ln, h, path)
-	ready("ok")
-	if env.Debug {
-		fmt.Fprintf(env.Stderr, "lanyard: agent listening on %s (pid %d)\n", path, os.Getpid())
-	}
-	srv.Wait(actx)
-	// Stop taking requests, let the ones in flight (and a refresh that has
-	// started) finish, then give up the socket lock: a new agent may start.
-	ln.Close()
-	cancel()
-	srv.Drain(30 * time.Second)
-	<-ahead
-	return nil
-}
-
-// waitForAgent waits, bounded, until an agent answers a ping.
-func waitForAgent(ctx context.Context, env *Env, getenv func(string) string, limit time.Duration) error {
-	cl := client.New(getenv, env.Stderr, env.Debug)
-	deadline := time.Now().Add(limit)
-	for {
-		if _, err := cl.Ask(ctx, &wire.Request{Op: wire.OpPing}); err == nil {
-			return nil
-		} else if time.Now().After(deadline) {
-			return fmt.Errorf("another lanyard agent holds the socket lock but does not answer: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return agent.Run(ctx, agent.Options{Getenv: getenv, Stderr: env.Stderr, Debug: env.Debug, Ready: ready})
 }
 
 // AgentForwardCmd serves a subset of profiles on an extra socket.
@@ -277,7 +197,7 @@ type AgentForwardCmd struct {
 func (c *AgentForwardCmd) Run(ctx context.Context, env *Env) error {
 	path := c.Socket
 	if path == "" {
-		main, err := client.SocketPath(env.Getenv)
+		main, err := envpkg.Env(env.Getenv).SocketPath()
 		if err != nil {
 			return err
 		}
@@ -318,9 +238,7 @@ func (c *AgentOneshotCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return fmt.Errorf("agent oneshot: %w", err)
 	}
-	h := agent.InProcess(env.Getenv, env.Stderr, env.Debug)
-	h.Open = withShared(h.Open, env.Getenv)
-	resp, err := h.Resolve(ctx, req)
+	resp, err := agent.InProcess(env.Getenv, env.Stderr, env.Debug).Resolve(ctx, req)
 	if err != nil {
 		resp = &wire.Response{Status: wire.StatusError, Message: err.Error()}
 	}

@@ -10,8 +10,10 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
+	envpkg "github.com/lanyardhq/lanyard/internal/env"
 )
 
 // Exit codes, documented in docs/token.md ("Exit codes").
@@ -89,7 +91,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		fmt.Fprintf(stderr, "lanyard: %v\n", err)
 		return exitUsage
 	}
-	cli.Debug = cli.Debug || engine.DebugFromEnv(getenv)
+	cli.Debug = cli.Debug || envpkg.Env(getenv).Debug()
 	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv, Debug: cli.Debug}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -100,12 +102,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		return config.Load(config.Path(getenv))
 	})
 	kctx.BindSingletonProvider(func() (*engine.Engine, error) {
-		eng, err := engine.New(getenv, stderr, cli.Debug)
-		if err != nil {
-			return nil, err
-		}
-		eng.OpenShared = openShared(eng, getenv)
-		return eng, nil
+		return engine.New(getenv, stderr, cli.Debug)
 	})
 	if err := kctx.Run(); err != nil {
 		return report(stderr, err)

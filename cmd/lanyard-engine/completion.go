@@ -4,9 +4,10 @@ import (
 	"fmt"
 
 	"github.com/alecthomas/kong"
-	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/posener/complete"
 	"github.com/willabides/kongplete"
+
+	"github.com/lanyardhq/lanyard/internal/config"
 )
 
 // CompletionCmd prints a shell's completion script. The scripts call

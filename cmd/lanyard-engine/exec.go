@@ -9,6 +9,7 @@ import (
 
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // ExecCmd runs a command with the token in its environment.
@@ -31,7 +32,7 @@ func (c *ExecCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *engi
 	if len(args) == 0 {
 		return errors.New("no command given; use: lanyard exec PROFILE -- COMMAND [ARGS...]")
 	}
-	t, err := eng.Token(ctx, p, engine.Options{Interactive: interactive()})
+	t, err := eng.Token(ctx, p, engine.Options{Interactive: tty.Caller{Stdin: env.Stdin, Stderr: env.Stderr}.CanPrompt()})
 	if err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func (c *ExecCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *engi
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = env.Stdin, env.Stdout, env.Stderr
 	// Never the keyring passphrase: the command is the user's, but it
 	// need not be able to decrypt every secret of the file backend.
-	cmd.Env = append(config.ChildEnv(os.Environ()), "LANYARD_TOKEN="+engine.Value(t, p), "LANYARD_PROFILE="+p.Name)
+	cmd.Env = append(config.ChildEnv(os.Environ()), "LANYARD_TOKEN="+engine.Handout(t, p).Value, "LANYARD_PROFILE="+p.Name)
 	err = cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

@@ -2,24 +2,23 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/discovery"
 	"github.com/lanyardhq/lanyard/internal/engine"
 	"github.com/lanyardhq/lanyard/internal/grant"
-	"golang.org/x/term"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // InitCmd writes a first profile, guided on the terminal.
@@ -90,7 +89,7 @@ func (c *InitCmd) Run(ctx context.Context, env *Env, eng *engine.Engine) error {
 	if err != nil {
 		return err
 	}
-	if err := refuseExisting(path, name); err != nil {
+	if err := config.RefuseExisting(path, name); err != nil {
 		return err
 	}
 
@@ -154,12 +153,12 @@ func (c *InitCmd) Run(ctx context.Context, env *Env, eng *engine.Engine) error {
 	}
 
 	// 4. Write it, checked by the same parser every command uses.
-	spec := profileSpec{
+	spec := config.NewProfile{
 		Name: name, Issuer: issuer, TokenURL: tokenURL, AuthURL: authURL, DeviceURL: deviceURL, Grant: grant, ClientID: clientID,
 		HasSecret: secret != "", ClientAuth: clientAuth(secret != "", authMethods),
 		Scopes: scopes, Match: match, Username: username,
 	}
-	if err := appendProfile(path, spec); err != nil {
+	if err := config.AppendProfile(path, spec); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "lanyard: wrote profile %q to %s\n", name, path)
@@ -198,7 +197,7 @@ func firstLogin(ctx context.Context, env *Env, eng *engine.Engine, path, name st
 	if err != nil {
 		return fmt.Errorf("the profile is written, but the first token failed: %w (edit %s, then run: lanyard login %s)", err, path, name)
 	}
-	fmt.Fprintf(env.Stderr, "lanyard: got a token for %s, valid until %s\n", name, engine.Expiry(t, p).Local().Format(time.RFC3339))
+	fmt.Fprintf(env.Stderr, "lanyard: got a token for %s, valid until %s\n", name, engine.Handout(t, p).Expiry.Local().Format(time.RFC3339))
 	return nil
 }
 
@@ -307,131 +306,6 @@ func setupHint(name string, match []string) string {
 	return fmt.Sprintf(`curl -H "Authorization: Bearer $(lanyard token %s)" URL, or kubectl lanyard setup --profile %s --context CONTEXT`, name, name)
 }
 
-// refuseExisting fails when the profiles file already has name.
-func refuseExisting(path, name string) error {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	names, err := config.ProfileNames(path)
-	if err != nil {
-		return &config.Error{File: path, Msg: "cannot be read to add a profile: " + err.Error() + "; fix it first (lanyard doctor)"}
-	}
-	if !slices.Contains(names, name) {
-		return nil
-	}
-	line := 0
-	for i, l := range strings.Split(string(data), "\n") {
-		if t := strings.TrimSpace(l); strings.HasPrefix(t, "[profiles."+name+"]") || strings.HasPrefix(t, `[profiles."`+name+`"]`) {
-			line = i + 1
-			break
-		}
-	}
-	return &config.Error{File: path, Line: line, Msg: fmt.Sprintf("profile %q already exists; lanyard init never changes it: edit it there (keys: docs/profiles.md), or choose another name with --name", name)}
-}
-
-// profileSpec is what init asked.
-type profileSpec struct {
-	Name, Issuer, TokenURL, AuthURL, DeviceURL, Grant, ClientID, ClientAuth, Username string
-	HasSecret                                                                         bool
-	Scopes, Match                                                                     []string
-}
-
-// profileTOML renders spec as a commented profile table.
-func profileTOML(s profileSpec, now time.Time) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n# Written by lanyard init on %s. Every key: docs/profiles.md.\n", now.UTC().Format("2006-01-02"))
-	fmt.Fprintf(&b, "[profiles.%s]\n", tomlKey(s.Name))
-	if s.Issuer != "" {
-		fmt.Fprintf(&b, "issuer = %s   # endpoints come from its discovery document\n", tomlString(s.Issuer))
-	}
-	if s.TokenURL != "" {
-		fmt.Fprintf(&b, "token_url = %s\n", tomlString(s.TokenURL))
-	}
-	if s.AuthURL != "" {
-		fmt.Fprintf(&b, "auth_url = %s\n", tomlString(s.AuthURL))
-	}
-	if s.DeviceURL != "" {
-		fmt.Fprintf(&b, "device_auth_url = %s\n", tomlString(s.DeviceURL))
-	}
-	fmt.Fprintf(&b, "grant = %s\n", tomlString(s.Grant))
-	fmt.Fprintf(&b, "client_id = %s\n", tomlString(s.ClientID))
-	if s.HasSecret {
-		fmt.Fprintf(&b, "client_secret = \"keyring\"   # change with: lanyard secret set %s client_secret\n", s.Name)
-	}
-	if s.ClientAuth != "basic" {
-		fmt.Fprintf(&b, "client_auth = %s\n", tomlString(s.ClientAuth))
-	}
-	if s.Username != "" {
-		fmt.Fprintf(&b, "username = %s   # the password is asked at login, never stored\n", tomlString(s.Username))
-	}
-	if len(s.Scopes) > 0 {
-		fmt.Fprintf(&b, "scopes = %s\n", tomlList(s.Scopes))
-	}
-	if len(s.Match) > 0 {
-		fmt.Fprintf(&b, "match = %s   # URLs this profile serves (git, docker, HTTPie)\n", tomlList(s.Match))
-	} else {
-		b.WriteString("# match = [\"https://git.example.com/\"]   # URLs this profile serves (git, docker, HTTPie)\n")
-	}
-	return b.String()
-}
-
-// appendProfile adds the profile at the end of the profiles file (created
-// 0600 if missing) after checking that the whole file still parses.
-func appendProfile(path string, s profileSpec) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	text := profileTOML(s, time.Now())
-	if len(old) > 0 && !bytes.HasSuffix(old, []byte("\n")) {
-		text = "\n" + text
-	}
-	if _, err := config.Parse(path, append(slices.Clip(old), text...)); err != nil {
-		return fmt.Errorf("the new profile would not be valid, nothing was written: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(text); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func tomlString(s string) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a JSON string is a TOML basic string
-	return strings.TrimSuffix(b.String(), "\n")
-}
-
-func tomlKey(s string) string {
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return tomlString(s)
-		}
-	}
-	return s
-}
-
-func tomlList(v []string) string {
-	q := make([]string, len(v))
-	for i, s := range v {
-		q[i] = tomlString(s)
-	}
-	return "[" + strings.Join(q, ", ") + "]"
-}
-
 // prompter asks on the terminal, or takes flags and defaults when there is
 // none (or --no-input).
 type prompter struct {
@@ -444,8 +318,8 @@ type prompter struct {
 // flags and defaults, and questions print nothing.
 func (c *InitCmd) prompter(env *Env) (*prompter, func()) {
 	if !c.NoInput {
-		if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
-			return &prompter{in: bufio.NewReader(tty), tty: tty, out: tty}, func() { tty.Close() }
+		if t, err := tty.Open(); err == nil {
+			return &prompter{in: bufio.NewReader(t), tty: t, out: t}, func() { t.Close() }
 		}
 	}
 	return &prompter{out: env.Stderr}, func() {}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/golden"
 )
 
@@ -59,7 +60,7 @@ func TestInitDefaults(t *testing.T) {
 }
 
 func TestInitProfileGolden(t *testing.T) {
-	spec := profileSpec{Name: "acme", Issuer: "https://login.acme.example", Grant: "client_credentials", ClientID: "ci-bot",
+	spec := config.NewProfile{Name: "acme", Issuer: "https://login.acme.example", Grant: "client_credentials", ClientID: "ci-bot",
 		HasSecret: true, ClientAuth: "post", Scopes: []string{"api.read", "api.write"}, Match: []string{"https://git.acme.example/?a=1&b=2"}}
-	golden.Check(t, "init-profile.golden", []byte(profileTOML(spec, time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))))
+	golden.Check(t, "init-profile.golden", []byte(spec.TOML(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))))
 }

@@ -49,7 +49,7 @@ func (c *LoginCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *eng
 	if t.RefreshToken != "" {
 		refresh = "refresh token stored"
 	}
-	fmt.Fprintf(env.Stderr, "lanyard: logged in to %s (token valid until %s, %s)\n", p.Name, engine.Expiry(t, p).Local().Format(time.RFC3339), refresh)
+	fmt.Fprintf(env.Stderr, "lanyard: logged in to %s (token valid until %s, %s)\n", p.Name, engine.Handout(t, p).Expiry.Local().Format(time.RFC3339), refresh)
 	return nil
 }
 

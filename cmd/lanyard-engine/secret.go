@@ -6,9 +6,11 @@ import (
 	"os"
 	"strings"
 
+	"golang.org/x/term"
+
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
-	"golang.org/x/term"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // SecretCmd manages secrets referenced as "keyring" in profiles.
@@ -35,7 +37,7 @@ func (c *SecretSetCmd) Run(env *Env, cfg *config.File, eng *engine.Engine) error
 	}
 	var v string
 	var err error
-	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f, ok := env.Stdin.(*os.File); ok && tty.IsTerminal(f) {
 		fmt.Fprintf(env.Stderr, "%s for %s (one line; pipe multi-line secrets such as PEM keys in on stdin): ", c.Key, c.Profile)
 		b, rerr := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(env.Stderr)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanyardhq/lanyard/helpers/token"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 	"github.com/lanyardhq/lanyard/internal/testprovider"
 )
@@ -21,13 +22,13 @@ func run(t *testing.T, env *testbin.Env, stdin string, args ...string) (string, 
 }
 
 // mustToken runs lanyard token --format json and decodes it.
-func mustToken(t *testing.T, env *testbin.Env, profile string, extra ...string) TokenJSON {
+func mustToken(t *testing.T, env *testbin.Env, profile string, extra ...string) token.TokenJSON {
 	t.Helper()
 	out, stderr, code := run(t, env, "", append([]string{"token", profile, "--format", "json"}, extra...)...)
 	if code != 0 {
 		t.Fatalf("lanyard token %s: exit %d: %s", profile, code, stderr)
 	}
-	var tj TokenJSON
+	var tj token.TokenJSON
 	if err := json.Unmarshal([]byte(out), &tj); err != nil {
 		t.Fatalf("token json: %v: %q", err, out)
 	}
@@ -51,7 +52,7 @@ type validator interface {
 }
 
 // assertCached checks that a second token call is served from the cache.
-func assertCached(t *testing.T, env *testbin.Env, srv validator, profile string, first TokenJSON) {
+func assertCached(t *testing.T, env *testbin.Env, srv validator, profile string, first token.TokenJSON) {
 	t.Helper()
 	before := srv.TokenRequests()
 	again := mustToken(t, env, profile)

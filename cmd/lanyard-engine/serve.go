@@ -8,7 +8,7 @@ import (
 
 	"github.com/lanyardhq/lanyard/helpers/postman"
 	"github.com/lanyardhq/lanyard/internal/config"
-	"github.com/lanyardhq/lanyard/internal/engine"
+	envpkg "github.com/lanyardhq/lanyard/internal/env"
 )
 
 // ServeCmd serves tokens on loopback for GUI tools.
@@ -28,10 +28,10 @@ type serveInfo struct {
 
 // Run listens on loopback and answers GET /token/PROFILE until SIGINT or
 // SIGTERM. Interactive logins never run from here.
-func (c *ServeCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *engine.Engine) error {
+func (c *ServeCmd) Run(ctx context.Context, env *Env, cfg *config.File) error {
 	keyFile := c.KeyFile
 	if keyFile == "" {
-		keyFile = filepath.Join(engine.PathsFromEnv(env.Getenv).StateDir, "serve.key")
+		keyFile = filepath.Join(envpkg.Env(env.Getenv).StateDir(), "serve.key")
 	}
 	ln, err := postman.Listen(c.Addr)
 	if err != nil {
@@ -44,12 +44,10 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *eng
 	}
 	url := "http://" + ln.Addr().String()
 	h := &postman.Handler{
-		Key: key,
-		// Read per request, so edited profiles apply at once; cfg above
-		// already failed the start if the file is broken.
-		Config: func() (*config.File, error) { return config.Load(cfg.Path) },
-		Engine: eng,
-		Log:    env.Stderr,
+		// cfg above failed the start if the profiles file is broken.
+		Key:      key,
+		Resolver: resolver(env),
+		Log:      env.Stderr,
 	}
 	fmt.Fprintf(env.Stderr, "lanyard serve: listening on %s (Ctrl-C stops)\n", url)
 	if created {

@@ -5,7 +5,7 @@ import (
 	"os/exec"
 
 	"github.com/lanyardhq/lanyard/helpers/docker"
-	"github.com/lanyardhq/lanyard/helpers/docker/full"
+	"github.com/lanyardhq/lanyard/helpers/docker/dockerconfig"
 	"github.com/lanyardhq/lanyard/internal/config"
 )
 
@@ -31,21 +31,21 @@ func (c *SetupDockerCmd) Run(env *Env, cfg *config.File) error {
 		}
 		registry = p.Match[0]
 	}
-	key, err := full.CredHelperKey(registry)
+	key, err := dockerconfig.CredHelperKey(registry)
 	if err != nil {
 		return err
 	}
 	// The helper picks the profile by match: an entry it would answer with
 	// "not found" is useless, so refuse it.
-	got := full.Resolve(cfg, key)
+	got := dockerconfig.Resolve(cfg, key)
 	if got == nil {
 		return fmt.Errorf("profile %q does not match registry %s, so the helper would not answer for it; add \"https://%s/\" to its match list at %s:%d", p.Name, key, key, p.File, p.Line)
 	}
-	ch, err := full.SetCredHelper(full.ConfigPath(env.Getenv), key, full.HelperName)
+	ch, err := dockerconfig.SetCredHelper(dockerconfig.ConfigPath(env.Getenv), key, dockerconfig.HelperName)
 	if err != nil {
 		return err
 	}
-	entry := fmt.Sprintf("credHelpers[%q] = %q", key, full.HelperName)
+	entry := fmt.Sprintf("credHelpers[%q] = %q", key, dockerconfig.HelperName)
 	switch {
 	case !ch.Changed:
 		fmt.Fprintf(env.Stdout, "%s: %s already; nothing to do\n", ch.Path, entry)

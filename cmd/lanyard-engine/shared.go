@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/lanyardhq/lanyard/internal/config"
@@ -17,35 +16,11 @@ type SharedCmd struct {
 	Reset  SharedResetCmd  `cmd:"" help:"Clear PROFILE's shared record when it cannot be used (does not open, or was rolled back); everyone logs in again."`
 }
 
-// openShared is how lanyard-engine reaches a team tier; it is the only
-// binary that links internal/shared (and go-redis).
-func openShared(eng *engine.Engine, getenv func(string) string) engine.OpenSharedFunc {
-	return func(ctx context.Context, cfg *config.SharedTier, secrets config.SecretSource) (engine.SharedTier, error) {
-		t, err := shared.Open(ctx, cfg, sharedOptions(eng, getenv, secrets))
-		if err != nil {
-			return nil, err
-		}
-		return t, nil
-	}
-}
-
 // sharedOptions are the options every team tier of this binary opens
 // with: the engine's log and clock, and the state directory, which keeps
 // the versions this machine has seen (rollback refusal).
 func sharedOptions(eng *engine.Engine, getenv func(string) string, secrets config.SecretSource) shared.Options {
-	return shared.Options{Secrets: secrets, Log: eng.Log, Now: eng.Now, Getenv: getenv, StateDir: engine.PathsFromEnv(getenv).StateDir}
-}
-
-// withShared makes the engines open builds reach team tiers.
-func withShared(open func() (*engine.Engine, error), getenv func(string) string) func() (*engine.Engine, error) {
-	return func() (*engine.Engine, error) {
-		eng, err := open()
-		if err != nil {
-			return nil, err
-		}
-		eng.OpenShared = openShared(eng, getenv)
-		return eng, nil
-	}
+	return shared.Options{Secrets: secrets, Log: eng.Log, Now: eng.Now, Getenv: getenv, StateDir: eng.StateDir}
 }
 
 // sharedTable returns the [shared.NAME] table or an error naming the known ones.

@@ -64,7 +64,7 @@ func (c *SharedStatusCmd) Run(ctx context.Context, env *Env, cfg *config.File, e
 			fmt.Fprintf(w, "%s\t-\t%s\t-\t%s\t-\n", name, state, lock)
 			continue
 		}
-		exp := engine.Expiry(rec.Token, p)
+		exp := engine.Handout(rec.Token, p).Expiry
 		expires := fmt.Sprintf("%s (in %s)", exp.Local().Format(time.RFC3339), exp.Sub(now).Round(time.Second))
 		if !exp.After(now) {
 			expires = fmt.Sprintf("%s (expired)", exp.Local().Format(time.RFC3339))

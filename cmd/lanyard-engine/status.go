@@ -77,8 +77,8 @@ func profileStatus(p *config.Profile, t *engine.Token, err error, fresh func(*en
 	}
 	current := t != nil && t.Key == p.CacheKey()
 	if t != nil {
-		exp := engine.Expiry(t, p)
-		if !exp.IsZero() && engine.Value(t, p) != "" {
+		exp := engine.Handout(t, p).Expiry
+		if !exp.IsZero() && engine.Handout(t, p).Value != "" {
 			row.Expiry = &exp
 		}
 		row.Fresh = fresh(t, p)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/lanyardhq/lanyard/internal/agent/front"
-	"github.com/lanyardhq/lanyard/internal/config"
-	"github.com/lanyardhq/lanyard/internal/engine"
-	"golang.org/x/term"
+	"github.com/lanyardhq/lanyard/helpers/token"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // TokenCmd prints a fresh token.
@@ -19,39 +17,13 @@ type TokenCmd struct {
 	URL          string        `name:"url" placeholder:"URL" help:"The URL the token is for (the HTTPie plugin passes the request's): answer only when the profile's match serves it."`
 }
 
-// TokenJSON is the stable --format json contract.
-type TokenJSON = front.TokenJSON
-
-// Run prints the token in the chosen format.
-func (c *TokenCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *engine.Engine) error {
-	p, err := cfg.Profile(c.Profile)
-	if err != nil {
-		return err
+// Run prints the token in the chosen format, asking the agent as every
+// tool does (helpers/token).
+func (c *TokenCmd) Run(ctx context.Context, env *Env) error {
+	a := token.Args{Profile: c.Profile, Format: c.Format, MinTTL: c.MinTTL, ForceRefresh: c.ForceRefresh, URL: c.URL}
+	interactive := tty.Caller{Stdin: env.Stdin, Stderr: env.Stderr}.CanPrompt()
+	if code := token.Run(ctx, a, interactive, env.Stdout, env.Stderr, resolver(env)); code != 0 {
+		return &exitCodeError{Code: code}
 	}
-	if c.URL != "" {
-		// Before any token is fetched: a URL outside the profile's match
-		// (another host, plain http) never gets one.
-		if err := p.Serves(c.URL); err != nil {
-			return err
-		}
-	}
-	t, err := eng.Token(ctx, p, engine.Options{MinTTL: c.MinTTL, ForceRefresh: c.ForceRefresh, Interactive: interactive()})
-	if err != nil {
-		return err
-	}
-	return writeToken(env, c.Format, p, t)
-}
-
-func writeToken(env *Env, format string, p *config.Profile, t *engine.Token) error {
-	typ := t.TokenType
-	if typ == "" || p.UseIDToken() {
-		typ = "Bearer"
-	}
-	return front.WriteToken(env.Stdout, format, engine.Value(t, p), typ, engine.Expiry(t, p), p.Name)
-}
-
-// interactive reports whether a person can answer a login: stdin or stderr
-// is a terminal. In CI neither is, and logins fail fast with the command.
-func interactive() bool {
-	return term.IsTerminal(0) || term.IsTerminal(2)
+	return nil
 }

@@ -81,8 +81,8 @@ func TestThroughEngine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("got %v (server refused: %v; stderr: %s)", err, f.Rejected(), stderr.String())
 	}
-	if !f.Valid(engine.Value(tok, p)) {
-		t.Fatalf("got %q, not a token the fake GitHub issued", engine.Value(tok, p))
+	if !f.Valid(engine.Handout(tok, p).Value) {
+		t.Fatalf("got %q, not a token the fake GitHub issued", engine.Handout(tok, p).Value)
 	}
 	if !strings.HasPrefix(tok.AccessToken, "ghs_") || tok.TokenType != "Bearer" {
 		t.Errorf("got %q type %q", tok.AccessToken, tok.TokenType)

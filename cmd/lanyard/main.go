@@ -3,8 +3,8 @@
 //
 // This binary is the thin front: it links no OAuth engine, HTTP client or
 // keyring, so it starts as fast as a hello-world program. `lanyard token`
-// is one round trip to the agent; everything else runs in lanyard-engine,
-// found next to it.
+// is one round trip to the agent (helpers/token); everything else runs in
+// lanyard-engine, found next to it.
 package main
 
 import (
@@ -12,61 +12,21 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/lanyardhq/lanyard/helpers/token"
 	"github.com/lanyardhq/lanyard/internal/agent/client"
-	"github.com/lanyardhq/lanyard/internal/agent/front"
-	"github.com/lanyardhq/lanyard/internal/agent/wire"
-	"golang.org/x/term"
-)
-
-// Exit codes, as lanyard-engine's (docs, "Exit codes").
-const (
-	exitError         = 1
-	exitUsage         = 2
-	exitLoginRequired = 3
+	"github.com/lanyardhq/lanyard/internal/env"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 func main() {
-	if a, ok := front.ParseTokenArgs(os.Args[1:]); ok && !client.Off(os.Getenv) && !front.DebugFromEnv(os.Getenv) {
-		if code, done := token(a); done {
-			os.Exit(code)
-		}
+	if a, ok := token.ParseArgs(os.Args[1:]); ok && !env.Env(os.Getenv).Debug() {
+		// No signal handling: this process holds nothing to clean up (a
+		// refresh runs in the agent and survives us), and installing
+		// handlers costs a measurable share of a cache hit.
+		interactive := tty.Caller{Stdin: os.Stdin, Stderr: os.Stderr}.CanPrompt()
+		os.Exit(token.Run(context.Background(), a, interactive, os.Stdout, os.Stderr, client.New(os.Getenv, os.Stderr, false)))
 	}
-	err := front.ExecEngine(os.Args[1:])
+	err := client.ExecEngine(os.Args[1:])
 	fmt.Fprintf(os.Stderr, "lanyard: %v\n", err)
-	os.Exit(exitError)
-}
-
-// token answers lanyard token through the agent. done is false when
-// lanyard-engine should answer instead: a login on this terminal.
-func token(a front.TokenArgs) (code int, done bool) {
-	// No signal handling: this process holds nothing to clean up (a refresh
-	// runs in the agent and survives us), and installing handlers costs a
-	// measurable share of a cache hit.
-	ctx := context.Background()
-	interactive := term.IsTerminal(0) || term.IsTerminal(2)
-	req := &wire.Request{Op: wire.OpGet, Tool: wire.ToolToken, Profile: a.Profile, URL: a.URL, MinTTL: a.MinTTL, ForceRefresh: a.ForceRefresh}
-	resp, err := client.New(os.Getenv, os.Stderr, false).Resolve(ctx, req)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "lanyard: %v\n", err)
-		return exitError, true
-	}
-	switch resp.Status {
-	case wire.StatusOK:
-		if err := front.WriteToken(os.Stdout, a.Format, resp.Token, resp.TokenType, resp.Expiry, resp.Profile); err != nil {
-			fmt.Fprintf(os.Stderr, "lanyard: %v\n", err)
-			return exitError, true
-		}
-		return 0, true
-	case wire.StatusLoginRequired:
-		if interactive {
-			return 0, false // the login runs in lanyard-engine, on this terminal
-		}
-		fmt.Fprintf(os.Stderr, "lanyard: %s\n", resp.Message)
-		return exitLoginRequired, true
-	case wire.StatusBadConfig:
-		fmt.Fprintf(os.Stderr, "lanyard: %s\n", resp.Message)
-		return exitUsage, true
-	}
-	fmt.Fprintf(os.Stderr, "lanyard: %s\n", resp.Message)
-	return exitError, true
+	os.Exit(token.ExitError)
 }

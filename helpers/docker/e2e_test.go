@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
 	"github.com/lanyardhq/lanyard/internal/testbin"
 	"github.com/lanyardhq/lanyard/internal/testprovider"
 )

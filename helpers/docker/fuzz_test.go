@@ -3,12 +3,13 @@ package docker_test
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/lanyardhq/lanyard/helpers/docker"
-	"github.com/lanyardhq/lanyard/helpers/docker/full"
 	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/lanyardhq/lanyard/helpers/docker"
+	"github.com/lanyardhq/lanyard/helpers/docker/dockerconfig"
 
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/testbin"
@@ -34,7 +35,7 @@ func FuzzDockerInput(f *testing.F) {
 	// Seeds: testdata/fuzz/FuzzDockerInput.
 	f.Fuzz(func(t *testing.T, verb string, in []byte) {
 		var out, errOut bytes.Buffer
-		code := full.Main([]string{verb}, bytes.NewReader(in), &out, &errOut, env.Getenv)
+		code := dockerconfig.Main([]string{verb}, bytes.NewReader(in), &out, &errOut, env.Getenv)
 		if code != 0 && code != 1 {
 			t.Fatalf("exit %d, want 0 or 1", code)
 		}
@@ -54,7 +55,7 @@ func FuzzDockerInput(f *testing.F) {
 				}
 			case code == 0:
 				t.Fatalf("get %q: exit 0, but no profile here can have a token", server)
-			case full.Resolve(mustLoad(t, env), server) == nil:
+			case dockerconfig.Resolve(mustLoad(t, env), server) == nil:
 				if !docker.IsCredentialsNotFound(errString(out.String())) {
 					t.Fatalf("get %q: stdout %q, want the not-found text", server, out.String())
 				}

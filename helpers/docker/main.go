@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/lanyardhq/lanyard/internal/agent/client"
-	"github.com/lanyardhq/lanyard/internal/agent/front"
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
-	"golang.org/x/term"
+	"github.com/lanyardhq/lanyard/internal/env"
+	"github.com/lanyardhq/lanyard/internal/redact"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // Version is what the version verb prints; cmd/docker-credential-lanyard
@@ -18,13 +18,13 @@ import (
 var Version = "dev"
 
 // Local answers store and list, which need the profiles file and the
-// engine in the caller's process: helpers/docker/full, inside
+// engine in the caller's process: helpers/docker/dockerconfig, inside
 // lanyard-engine.
 type Local func(ctx context.Context, action string, stdin io.Reader, stderr io.Writer, getenv func(string) string) ([]byte, error)
 
-// EngineCommand is the lanyard-engine command that runs the helper
-// in-process (helpers/docker/full): for the actions the thin helper passes
-// on, and for every call with LANYARD_AGENT=off.
+// EngineCommand is the lanyard-engine command that answers store and
+// list, which need the profiles file and the engine
+// (helpers/docker/dockerconfig).
 const EngineCommand = "docker-credential"
 
 // Main runs one helper call and returns the exit code: 0, or 1 with the
@@ -33,11 +33,6 @@ const EngineCommand = "docker-credential"
 // test's environment. r answers get and erase (nil: the agent); local
 // answers store and list (nil: exec lanyard-engine, which answers them).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, r wire.Resolver, local Local) int {
-	if r == nil && local == nil && client.Off(getenv) {
-		// In-process, in one process: lanyard-engine runs this helper.
-		fmt.Fprintln(stdout, front.ExecEngine(append([]string{EngineCommand}, args...)))
-		return 1
-	}
 	if len(args) != 1 {
 		fmt.Fprintln(stdout, Usage())
 		return 1
@@ -54,7 +49,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	// runs in the agent and survives us), and installing handlers costs a
 	// measurable share of a cache hit.
 	ctx := context.Background()
-	debug := front.DebugFromEnv(getenv)
+	debug := env.Env(getenv).Debug()
 	var out []byte
 	var err error
 	switch action := args[0]; action {
@@ -65,7 +60,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		out, err = ask(ctx, r, action, stdin, stderr, debug)
 	case ActionStore, ActionList:
 		if local == nil {
-			err = front.ExecEngine(append([]string{EngineCommand}, args...))
+			err = client.ExecEngine(append([]string{EngineCommand}, args...))
 			break
 		}
 		out, err = local(ctx, action, stdin, stderr, getenv)
@@ -122,7 +117,7 @@ func ask(ctx context.Context, r wire.Resolver, action string, stdin io.Reader, s
 	if user == "" {
 		user = DefaultUsername
 	}
-	logf("get %s: profile %q matches; token %s valid until %s", server, resp.Profile, front.Redact(resp.Token), resp.Expiry.Format("15:04:05"))
+	logf("get %s: profile %q matches; token %s valid until %s", server, resp.Profile, redact.Secret(resp.Token), resp.Expiry.Format("15:04:05"))
 	return FormatCredentials(Credentials{ServerURL: server, Username: user, Secret: resp.Token}), nil
 }
 
@@ -141,7 +136,4 @@ func ReadInput(stdin io.Reader) ([]byte, error) {
 // IsTerminal reports whether w is a terminal. The client owns stdin (the
 // request) and stdout (the answer); a person, if any, sees stderr, so only
 // then may a login open a browser or ask.
-func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
+func IsTerminal(w io.Writer) bool { return tty.IsTerminal(w) }

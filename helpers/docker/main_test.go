@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/lanyardhq/lanyard/helpers/docker"
-	"github.com/lanyardhq/lanyard/helpers/docker/full"
+	"github.com/lanyardhq/lanyard/helpers/docker/dockerconfig"
 	"github.com/lanyardhq/lanyard/internal/golden"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 	"github.com/lanyardhq/lanyard/internal/testprovider"
@@ -116,7 +116,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = full.Main(args, strings.NewReader(stdin), &out, &errOut, f.env.Getenv)
+	code = dockerconfig.Main(args, strings.NewReader(stdin), &out, &errOut, f.env.Getenv)
 	return code, out.String(), errOut.String()
 }
 
@@ -286,11 +286,11 @@ func TestGetCachesAndEraseInvalidates(t *testing.T) {
 func TestNoProfilesFile(t *testing.T) {
 	env := testbin.NewEnv(t, t.TempDir()) // LANYARD_CONFIG points at a file that does not exist
 	var out, errOut bytes.Buffer
-	if code := full.Main([]string{"get"}, strings.NewReader("registry.example.com"), &out, &errOut, env.Getenv); code != 1 || !docker.IsCredentialsNotFound(fmt.Errorf("%s", out.String())) {
+	if code := dockerconfig.Main([]string{"get"}, strings.NewReader("registry.example.com"), &out, &errOut, env.Getenv); code != 1 || !docker.IsCredentialsNotFound(fmt.Errorf("%s", out.String())) {
 		t.Errorf("get: exit %d, stdout %q; want exit 1 and not-found", code, out.String())
 	}
 	out.Reset()
-	if code := full.Main([]string{"list"}, strings.NewReader(""), &out, &errOut, env.Getenv); code != 0 || out.String() != "{}\n" {
+	if code := dockerconfig.Main([]string{"list"}, strings.NewReader(""), &out, &errOut, env.Getenv); code != 0 || out.String() != "{}\n" {
 		t.Errorf("list: exit %d, stdout %q; want {}", code, out.String())
 	}
 }
@@ -299,7 +299,7 @@ func TestBrokenProfilesFile(t *testing.T) {
 	env := testbin.NewEnv(t, t.TempDir())
 	env.WriteConfig(t, "[profiles.a]\ngrant = \"client_credentials\"\nscope = [\"x\"]\n")
 	var out, errOut bytes.Buffer
-	code := full.Main([]string{"get"}, strings.NewReader("registry.example.com"), &out, &errOut, env.Getenv)
+	code := dockerconfig.Main([]string{"get"}, strings.NewReader("registry.example.com"), &out, &errOut, env.Getenv)
 	if code != 1 || !strings.Contains(out.String(), "config.toml:3") || !strings.Contains(out.String(), "profiles.a.scope") {
 		t.Errorf("exit %d, stdout %q; want exit 1 and the file:line of the bad key", code, out.String())
 	}

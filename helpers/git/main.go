@@ -9,21 +9,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/lanyardhq/lanyard/internal/agent/client"
-	"github.com/lanyardhq/lanyard/internal/agent/front"
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/env"
+	"github.com/lanyardhq/lanyard/internal/redact"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // DefaultUsername is the username handed to git when the profile sets no
 // git_username. Servers that take an OAuth token as the Basic password
 // ignore it; GitHub App tokens need git_username = "x-access-token".
 const DefaultUsername = "oauth2"
-
-// EngineCommand is the lanyard-engine command that runs this helper
-// in-process (LANYARD_AGENT=off).
-const EngineCommand = "git-credential"
 
 // MaxRequest bounds what is read from git: far above anything git sends
 // (a few WWW-Authenticate headers), far below what would hurt.
@@ -58,17 +55,11 @@ or by hand:
 // stderr; git then asks its next helper, and prompts if none answers);
 // 2 for a bad command line.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, r wire.Resolver) int {
-	if r == nil && client.Off(getenv) {
-		// In-process, in one process: lanyard-engine runs this helper.
-		err := front.ExecEngine(append([]string{EngineCommand}, args...))
-		fmt.Fprintf(stderr, "lanyard: %v\n", err)
-		return 1
-	}
 	fs := flag.NewFlagSet("git-credential-lanyard", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	profile := fs.String("profile", "", "")
 	interactive := fs.Bool("interactive", false, "")
-	debug := fs.Bool("debug", front.DebugFromEnv(getenv), "")
+	debug := fs.Bool("debug", env.Env(getenv).Debug(), "")
 	// git runs "git credential-lanyard --profile P get": flags come before
 	// the verb; accept them after it too, for people typing by hand.
 	if err := fs.Parse(args); err != nil {
@@ -210,7 +201,7 @@ func (h *handler) get(ctx context.Context, interactive bool) error {
 	if err != nil {
 		return fmt.Errorf("profile %q: %w", resp.Profile, err)
 	}
-	h.log.Debug("get", "profile", resp.Profile, "url", h.req.URL(), "bearer", a.Bearer != "", "token", front.Redact(resp.Token), "expiry", resp.Expiry)
+	h.log.Debug("get", "profile", resp.Profile, "url", h.req.URL(), "bearer", a.Bearer != "", "token", redact.Secret(resp.Token), "expiry", resp.Expiry)
 	_, err = h.stdout.Write(out)
 	return err
 }
@@ -251,12 +242,12 @@ func mayPrompt(getenv func(string) string, log *slog.Logger) bool {
 	if promptsDisabled(getenv) {
 		return false
 	}
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	t, err := tty.Open()
 	if err != nil {
 		log.Debug("--interactive without a terminal: not logging in", "err", err)
 		return false
 	}
-	tty.Close()
+	t.Close()
 	return true
 }
 
@@ -264,5 +255,5 @@ func mayPrompt(getenv func(string) string, log *slog.Logger) bool {
 // ask on the terminal"); lanyard honors it too.
 func promptsDisabled(getenv func(string) string) bool {
 	v := getenv("GIT_TERMINAL_PROMPT")
-	return v != "" && !front.EnvBool(v)
+	return v != "" && !env.Bool(v)
 }

@@ -4,7 +4,7 @@
 //
 // get-token only translates: KUBERNETES_EXEC_INFO in, one request to the
 // agent, an ExecCredential out. setup runs in lanyard-engine
-// (helpers/kubectl/full). It does not import client-go.
+// (helpers/kubectl/kubeconfig). It does not import client-go.
 package kubectl
 
 import (
@@ -19,9 +19,10 @@ import (
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent/client"
-	"github.com/lanyardhq/lanyard/internal/agent/front"
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
-	"golang.org/x/term"
+	"github.com/lanyardhq/lanyard/internal/env"
+	"github.com/lanyardhq/lanyard/internal/redact"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // Version is printed by kubectl-lanyard version; main sets it from -ldflags.
@@ -48,22 +49,17 @@ const usageText = `Usage:
 `
 
 // Local runs setup, which needs the profiles file and writes the
-// kubeconfig: helpers/kubectl/full, inside lanyard-engine.
+// kubeconfig: helpers/kubectl/kubeconfig, inside lanyard-engine.
 type Local func(args []string, stdout, stderr io.Writer, getenv func(string) string) error
 
-// EngineCommand is the lanyard-engine command that runs kubectl-lanyard
-// in-process (helpers/kubectl/full): setup, and every call with
-// LANYARD_AGENT=off.
+// EngineCommand is the lanyard-engine command that runs kubectl-lanyard's
+// setup, which needs the profiles file (helpers/kubectl/kubeconfig).
 const EngineCommand = "kubectl-plugin"
 
 // Main runs kubectl-lanyard with args (without the program name) and
 // returns the exit code. stdout carries only the ExecCredential. r answers
 // get-token (nil: the agent); local runs setup (nil: exec lanyard-engine).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, r wire.Resolver, local Local) int {
-	if r == nil && local == nil && client.Off(getenv) {
-		// In-process, in one process: lanyard-engine runs this plugin.
-		return report(stderr, front.ExecEngine(append([]string{EngineCommand}, args...)))
-	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageText)
 		return exitUsage
@@ -78,7 +74,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		err = getToken(ctx, args[1:], stdin, stdout, stderr, getenv, r)
 	case "setup":
 		if local == nil {
-			err = front.ExecEngine(append([]string{EngineCommand}, args...))
+			err = client.ExecEngine(append([]string{EngineCommand}, args...))
 			break
 		}
 		err = local(args[1:], stdout, stderr, getenv)
@@ -160,7 +156,7 @@ func getToken(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.SetOutput(stderr)
 	profile := fs.String("profile", "", "lanyard profile to get the token from (default: picked by cluster, with provideClusterInfo: true)")
 	use := fs.String("use", "", "token to hand out: access_token or id_token (default: the profile's use key)")
-	debug := fs.Bool("debug", front.DebugFromEnv(getenv), "log to stderr what happens (tokens redacted)")
+	debug := fs.Bool("debug", env.Env(getenv).Debug(), "log to stderr what happens (tokens redacted)")
 	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
@@ -180,7 +176,7 @@ func getToken(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	interactive := info.Interactive
 	if !info.Given {
-		interactive = isTerminal(stdin) || isTerminal(stderr)
+		interactive = tty.Caller{Stdin: stdin, Stderr: stderr}.CanPrompt()
 		log.Debug(info.Problem+"; assuming "+APIVersionV1, "interactive", interactive)
 	} else {
 		log.Debug("exec credential request", "apiVersion", info.APIVersion, "interactive", interactive)
@@ -214,15 +210,9 @@ func getToken(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return fmt.Errorf("profile %q: %w", resp.Profile, err)
 	}
-	log.Debug("exec credential", "profile", resp.Profile, "use", *use, "token", front.Redact(resp.Token), "expiry", resp.Expiry.UTC())
+	log.Debug("exec credential", "profile", resp.Profile, "use", *use, "token", redact.Secret(resp.Token), "expiry", resp.Expiry.UTC())
 	_, err = stdout.Write(out)
 	return err
-}
-
-// isTerminal reports whether s is an *os.File on a terminal.
-func isTerminal(s any) bool {
-	f, ok := s.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // JoinArgs quotes args for a message a person may copy into a shell.
@@ -243,7 +233,7 @@ func JoinArgs(args []string) string {
 // it already) and hands out a fresh one. It records what was handed out
 // either way.
 func rerun(resp *wire.Response, use string, ask func(rejected string) (*wire.Response, error), getenv func(string) string, started time.Time, log *slog.Logger) (*wire.Response, error) {
-	marks := newParentMarks(client.StateDir(getenv), resp.Profile+"\x00"+use, os.Getppid())
+	marks := newParentMarks(env.Env(getenv).StateDir(), resp.Profile+"\x00"+use, os.Getppid())
 	prev := marks.read()
 	v := resp.Token
 	if prev.fp != "" && prev.fp != fingerprint(v) && prev.forced.After(started) {
@@ -258,7 +248,7 @@ func rerun(resp *wire.Response, use string, ask func(rejected string) (*wire.Res
 	forced := prev.forced
 	switch again, refresh := prev.isRerun(fingerprint(v), started, time.Now()); {
 	case again && refresh:
-		log.Debug("the client asked again for the token it holds: the API server rejected it; refreshing", "profile", resp.Profile, "token", front.Redact(v))
+		log.Debug("the client asked again for the token it holds: the API server rejected it; refreshing", "profile", resp.Profile, "token", redact.Secret(v))
 		t, err := ask(wire.Fingerprint(v))
 		if err != nil {
 			return nil, err

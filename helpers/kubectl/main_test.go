@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/lanyardhq/lanyard/helpers/kubectl"
-	"github.com/lanyardhq/lanyard/helpers/kubectl/full"
+	"github.com/lanyardhq/lanyard/helpers/kubectl/kubeconfig"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
 	"github.com/lanyardhq/lanyard/internal/testbin"
@@ -46,7 +46,7 @@ func (l *local) main(execInfo string, args ...string) (code int, stdout, stderr 
 		return l.env.Getenv(k)
 	}
 	var o, e bytes.Buffer
-	code = full.Main(args, strings.NewReader(""), &o, &e, getenv)
+	code = kubeconfig.Main(args, strings.NewReader(""), &o, &e, getenv)
 	return code, o.String(), e.String()
 }
 
@@ -123,7 +123,7 @@ func TestGetTokenVersions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := engine.Expiry(tok, p).UTC().Format(time.RFC3339)
+			want := engine.Handout(tok, p).Expiry.UTC().Format(time.RFC3339)
 			if cred.Status.ExpirationTimestamp != want {
 				t.Errorf("got expirationTimestamp %q, want %q", cred.Status.ExpirationTimestamp, want)
 			}
@@ -346,15 +346,15 @@ client_id = "x"
 client_secret = "env:X"
 `)
 	home := l.env.Getenv("HOME")
-	if got := full.KubeconfigPath("", l.env.Getenv); got != filepath.Join(home, ".kube", "config") {
+	if got := kubeconfig.KubeconfigPath("", l.env.Getenv); got != filepath.Join(home, ".kube", "config") {
 		t.Errorf("got %s, want ~/.kube/config", got)
 	}
 	first, second := filepath.Join(home, "a", "config"), filepath.Join(home, "b", "config")
 	l.env.Set("KUBECONFIG", string(os.PathListSeparator)+first+string(os.PathListSeparator)+second)
-	if got := full.KubeconfigPath("", l.env.Getenv); got != first {
+	if got := kubeconfig.KubeconfigPath("", l.env.Getenv); got != first {
 		t.Errorf("got %s, want the first KUBECONFIG entry %s", got, first)
 	}
-	if got := full.KubeconfigPath("/x/y", l.env.Getenv); got != "/x/y" {
+	if got := kubeconfig.KubeconfigPath("/x/y", l.env.Getenv); got != "/x/y" {
 		t.Errorf("got %s, want --kubeconfig", got)
 	}
 

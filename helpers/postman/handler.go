@@ -3,15 +3,15 @@ package postman
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/lanyardhq/lanyard/internal/agent/wire"
 	"github.com/lanyardhq/lanyard/internal/config"
-	"github.com/lanyardhq/lanyard/internal/engine"
 )
 
 // tokenTimeout bounds one token request: the engine's lock wait (60 s) plus
@@ -23,11 +23,10 @@ const tokenTimeout = 2 * time.Minute
 type Handler struct {
 	// Key is the serve key clients send in X-Lanyard-Key.
 	Key string
-	// Config loads the profiles file; it is called for every request, so
-	// edits to the file apply without a restart.
-	Config func() (*config.File, error)
-	// Engine hands out the tokens.
-	Engine *engine.Engine
+	// Resolver hands out the tokens: the agent client, as for every tool,
+	// so Postman gets the agent's memory and refresh ahead. The profiles
+	// file is read on every request there, so edits apply at once.
+	Resolver wire.Resolver
 	// Log gets one line per request: method, path, status, duration. Never
 	// a token or the key.
 	Log io.Writer
@@ -67,30 +66,30 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 	if !ok {
 		return writeError(w, http.StatusNotFound, CodeNotFound, "no such endpoint; use GET "+TokenPath+"PROFILE")
 	}
-	cfg, err := h.Config()
-	if err != nil {
-		return writeError(w, http.StatusInternalServerError, CodeConfig, err.Error())
-	}
-	p, err := cfg.Profile(name)
-	if err != nil {
-		return writeError(w, http.StatusNotFound, CodeNotFound, err.Error())
-	}
 	// A client that hangs up must not abort a refresh half way: the
 	// rotated refresh token has to be saved.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), tokenTimeout)
 	defer cancel()
-	t, err := h.Engine.Token(ctx, p, engine.Options{Interactive: false})
-	var le *engine.LoginRequiredError
-	switch {
-	case errors.As(err, &le):
-		return writeError(w, http.StatusConflict, CodeLoginRequired, err.Error())
-	case err != nil:
+	resp, err := h.Resolver.Resolve(ctx, &wire.Request{Op: wire.OpGet, Tool: wire.ToolToken, Profile: name})
+	if err != nil {
 		return writeError(w, http.StatusBadGateway, CodeToken, err.Error())
 	}
+	switch resp.Status {
+	case wire.StatusOK:
+	case wire.StatusLoginRequired:
+		return writeError(w, http.StatusConflict, CodeLoginRequired, resp.Message)
+	case wire.StatusBadConfig:
+		if strings.Contains(resp.Message, config.ErrNoProfile.Error()) {
+			return writeError(w, http.StatusNotFound, CodeNotFound, resp.Message)
+		}
+		return writeError(w, http.StatusInternalServerError, CodeConfig, resp.Message)
+	default:
+		return writeError(w, http.StatusBadGateway, CodeToken, resp.Message)
+	}
 	return writeJSON(w, http.StatusOK, TokenResponse{
-		AccessToken: engine.Value(t, p),
-		TokenType:   TokenType(t.TokenType, p.UseIDToken()),
-		ExpiresAt:   engine.Expiry(t, p).UTC().Truncate(time.Second),
+		AccessToken: resp.Token,
+		TokenType:   resp.TokenType,
+		ExpiresAt:   resp.Expiry.UTC().Truncate(time.Second),
 	})
 }
 

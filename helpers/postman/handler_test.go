@@ -10,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lanyardhq/lanyard/internal/config"
-	"github.com/lanyardhq/lanyard/internal/engine"
+	"github.com/lanyardhq/lanyard/internal/agent"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 	"github.com/lanyardhq/lanyard/internal/testprovider"
 )
@@ -71,16 +70,11 @@ func testEnv(t *testing.T, bin string, op *testprovider.OP) *testbin.Env {
 func TestHandlerSecurity(t *testing.T) {
 	op := startOP(t, 5*time.Minute)
 	env := testEnv(t, t.TempDir(), op)
-	eng, err := engine.New(env.Getenv, io.Discard, false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var log bytes.Buffer
 	h := &Handler{
-		Key:    testKey,
-		Config: func() (*config.File, error) { return config.Load(env.ConfigPath) },
-		Engine: eng,
-		Log:    &log,
+		Key:      testKey,
+		Resolver: agent.InProcess(env.Getenv, io.Discard, false),
+		Log:      &log,
 	}
 	do := func(method, host, path string, hdr map[string]string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(method, "http://127.0.0.1:8477"+path, nil)
@@ -175,14 +169,9 @@ func TestHandlerSecurity(t *testing.T) {
 func TestHandlerCachesTokens(t *testing.T) {
 	op := startOP(t, 5*time.Minute)
 	env := testEnv(t, t.TempDir(), op)
-	eng, err := engine.New(env.Getenv, io.Discard, false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := httptest.NewServer(&Handler{
-		Key:    testKey,
-		Config: func() (*config.File, error) { return config.Load(env.ConfigPath) },
-		Engine: eng,
+		Key:      testKey,
+		Resolver: agent.InProcess(env.Getenv, io.Discard, false),
 	})
 	defer srv.Close()
 	get := func() string {

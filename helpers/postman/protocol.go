@@ -135,12 +135,3 @@ func ProfileFromPath(path string) (string, bool) {
 	}
 	return name, true
 }
-
-// TokenType is the scheme tools put in front of the token: the server's
-// token_type, or Bearer when it gave none or when an ID token is handed out.
-func TokenType(serverType string, idToken bool) string {
-	if serverType == "" || idToken {
-		return "Bearer"
-	}
-	return serverType
-}

@@ -188,24 +188,6 @@ func TestProfileFromPath(t *testing.T) {
 	}
 }
 
-func TestTokenType(t *testing.T) {
-	cases := []struct {
-		server  string
-		idToken bool
-		want    string
-	}{
-		{"Bearer", false, "Bearer"},
-		{"bearer", false, "bearer"}, // Whiplash: passed on as the server said it
-		{"", false, "Bearer"},
-		{"DPoP", true, "Bearer"},
-	}
-	for _, c := range cases {
-		if got := TokenType(c.server, c.idToken); got != c.want {
-			t.Errorf("TokenType(%q, %v) = %q, want %q", c.server, c.idToken, got, c.want)
-		}
-	}
-}
-
 // FuzzCheck: whatever the request, Check accepts it only when the key is
 // right, the Host is loopback, the method is GET and no browser sent it.
 func FuzzCheck(f *testing.F) {

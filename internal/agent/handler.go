@@ -16,15 +16,13 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
-	"golang.org/x/sync/singleflight"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
-
-// identityTokenUsername makes docker clients treat the secret as a registry
-// identity (refresh) token: never right for an access token.
-const identityTokenUsername = "<token>"
 
 // Handler answers wire requests from the profiles file and the engine,
 // keeping the tokens it handed out in memory.
@@ -144,15 +142,12 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 		resp.Profile = p.Name
 		return resp, nil
 	}
-	typ := t.TokenType
-	if typ == "" || p.UseIDToken() {
-		typ = "Bearer"
-	}
+	c := engine.Handout(t, p)
 	return &wire.Response{
 		Status:         wire.StatusOK,
-		Token:          engine.Value(t, p),
-		TokenType:      typ,
-		Expiry:         engine.Expiry(t, p),
+		Token:          c.Value,
+		TokenType:      c.Type,
+		Expiry:         c.Expiry,
 		Profile:        p.Name,
 		Source:         source(p),
 		GitUsername:    p.GitUsername,
@@ -211,104 +206,19 @@ func (h *Handler) load() (*config.File, error) {
 	return cfg, err
 }
 
-// pick finds the profile that serves req, the way each tool did before the
-// agent. A non-nil response is the answer (no match, or an error).
+// pick finds the profile that serves req (config.Select decides). A
+// non-nil response is the answer (no match, or an error).
 func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile, *wire.Response) {
 	cfg, err := h.config(only)
-	missing := errors.Is(err, os.ErrNotExist)
-	switch req.Tool {
-	case wire.ToolGit:
-		if req.Profile == "" {
-			if missing {
-				// credential.helper = lanyard set before any profile
-				// exists: stay out of git's way.
-				return nil, noMatch()
-			}
-			if err != nil {
-				return nil, failure(err)
-			}
-			if p := cfg.Match(req.URL); p != nil {
-				return p, nil
-			}
-			return nil, noMatch()
-		}
-		if err != nil {
-			return nil, failure(err)
-		}
-		p, err := cfg.Profile(req.Profile)
-		if err != nil {
-			return nil, failure(err)
-		}
-		// A pinned profile serves only its match prefixes: a helper line set
-		// for every host must not hand this token to all.
-		if err := p.Serves(req.URL); err != nil {
-			if errors.Is(err, config.ErrNotMatched) {
-				return nil, noMatch()
-			}
-			return nil, failure(err)
-		}
-		return p, nil
-	case wire.ToolDocker:
-		if missing {
-			return nil, noMatch()
-		}
-		if err != nil {
-			return nil, failure(err)
-		}
-		urls := req.Candidates
-		if len(urls) == 0 && req.URL != "" {
-			urls = []string{req.URL}
-		}
-		for _, u := range urls {
-			if p := cfg.Match(u); p != nil {
-				if p.DockerUsername == identityTokenUsername {
-					return nil, failure(fmt.Errorf("profile %q: docker_username %q makes clients treat the token as a registry identity token; remove docker_username or set another name in %s:%d", p.Name, p.DockerUsername, p.File, p.Line))
-				}
-				return p, nil
-			}
-		}
+	p, err := config.Select(cfg, err, config.Query{Tool: req.Tool, Profile: req.Profile, URL: req.URL,
+		Candidates: req.Candidates, ClusterProfile: req.ClusterProfile, Use: req.Use})
+	switch {
+	case err != nil:
+		return nil, failure(err)
+	case p == nil:
 		return nil, noMatch()
-	case wire.ToolKubectl, wire.ToolToken:
-		if err != nil {
-			return nil, failure(err)
-		}
-		var p *config.Profile
-		if req.Tool == wire.ToolKubectl {
-			p, err = kubectlProfile(cfg, req.Profile, req.URL, req.ClusterProfile)
-		} else {
-			p, err = cfg.Profile(req.Profile)
-		}
-		if err != nil {
-			return nil, failure(err)
-		}
-		if req.Tool == wire.ToolToken && req.URL != "" {
-			if err := p.Serves(req.URL); err != nil {
-				return nil, failure(err)
-			}
-		}
-		if req.Use != "" && req.Use != p.Use {
-			cp := *p
-			cp.Use = req.Use
-			p = &cp
-		}
-		return p, nil
 	}
-	return nil, failure(fmt.Errorf("unknown tool %q in agent request; the helper and the agent are different versions: run lanyard agent stop", req.Tool))
-}
-
-// kubectlProfile picks the profile get-token serves: the --profile flag
-// when given; else, with provideClusterInfo: true, the profile for the
-// cluster (config.File.ForCluster: the profile the cluster's extension
-// names, within its match prefixes, else the one whose match serves the
-// cluster's server URL).
-func kubectlProfile(cfg *config.File, flagProfile, server, clusterProfile string) (*config.Profile, error) {
-	if flagProfile != "" {
-		return cfg.Profile(flagProfile)
-	}
-	if server == "" {
-		return nil, errors.New("get-token needs --profile, or provideClusterInfo: true in the kubeconfig exec entry to pick the profile by cluster (kubectl lanyard setup --cluster-aware writes it)")
-	}
-	return cfg.ForCluster(server, clusterProfile)
+	return p, nil
 }
 
 // engine opens the engine once.
@@ -357,9 +267,9 @@ func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Reques
 			// no terminal: kubectl's spec.interactive says a person is
 			// there).
 			opt.Interactive = true
-			if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
-				defer tty.Close()
-				eng.Stdin, eng.UI = tty, tty
+			if t, err := tty.Open(); err == nil {
+				defer t.Close()
+				eng.Stdin, eng.UI = t, t
 			}
 			c = ctx
 		} else {
@@ -404,10 +314,12 @@ func (h *Handler) remember(p *config.Profile, t *engine.Token, err error, used b
 	switch {
 	case err == nil:
 		e.tok, e.failures, e.lastErr, e.retryAt, e.noAhead = t, 0, "", time.Time{}, false
-		if !used {
+		if !used && t != nil {
 			// Never two refreshes ahead within seconds, whatever lifetime
-			// the server gives its tokens.
-			e.retryAt = h.now().Add(5 * time.Second)
+			// the server gives its tokens; but never later than the new
+			// token's own refresh moment either (6 s tokens: a fixed 5 s
+			// floor made every second refresh ahead late).
+			e.retryAt = h.now().Add(min(5*time.Second, t.Expiry.Sub(t.Obtained)/10))
 		}
 	case engine.IsLoginRequired(err):
 		e.tok, e.lastErr, e.noAhead = nil, err.Error(), true
@@ -499,7 +411,7 @@ func (h *Handler) Status(only map[string]bool) []wire.ProfileStatus {
 		e := h.mem[n]
 		s := wire.ProfileStatus{Name: n, InMemory: e.tok != nil, LastUsed: e.lastUsed, LastError: e.lastErr}
 		if e.tok != nil {
-			s.Expiry = engine.Expiry(e.tok, e.prof)
+			s.Expiry = engine.Handout(e.tok, e.prof).Expiry
 		}
 		if at, ok := h.dueLocked(e, now); ok {
 			s.NextRefresh = at

@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
 
-	"golang.org/x/term"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // bareCodeRE matches what a pasted authorization code may look like: RFC
@@ -145,11 +144,11 @@ func PasteInput(stdin io.Reader) (r io.Reader, terminal bool, closeFn func()) {
 	if stdin == nil {
 		return nil, false, noop
 	}
-	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if tty, err := os.OpenFile("/dev/tty", os.O_RDONLY, 0); err == nil {
-			return tty, true, func() { _ = tty.Close() }
+	if tty.IsTerminal(stdin) {
+		if t, err := tty.Open(); err == nil {
+			return t, true, func() { _ = t.Close() }
 		}
-		return f, true, noop
+		return stdin, true, noop
 	}
 	return stdin, false, noop
 }

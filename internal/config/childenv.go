@@ -4,11 +4,13 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/lanyardhq/lanyard/internal/env"
 )
 
 // NeverInherited are the variables no process lanyard starts receives:
 // LANYARD_KEYRING_PASSPHRASE decrypts every secret of the file backend.
-var NeverInherited = []string{"LANYARD_KEYRING_PASSPHRASE"}
+var NeverInherited = []string{env.PassphraseVar}
 
 // ChildEnv builds the environment of a process lanyard starts (lanyard
 // exec's command, a cmd: secret, lanyard-plugin-host and its plugins, the

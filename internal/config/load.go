@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"github.com/lanyardhq/lanyard/internal/config/location"
 	"net"
 	"net/url"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lanyardhq/lanyard/internal/env"
 
 	"github.com/BurntSushi/toml"
 )
@@ -39,7 +40,7 @@ type File struct {
 
 // Path returns the profiles file location: $LANYARD_CONFIG, else
 // $XDG_CONFIG_HOME/lanyard/config.toml, else ~/.config/lanyard/config.toml.
-func Path(getenv func(string) string) string { return location.Path(getenv) }
+func Path(getenv func(string) string) string { return env.Env(getenv).ConfigPath() }
 
 // Error is a problem in the profiles file. It names the file, line and key,
 // and says what to change.
@@ -289,6 +290,9 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 		if p.Issuer == "" && p.DeviceAuthURL == "" && p.Grant == GrantDeviceCode {
 			return nil, fail("device_auth_url", "missing; set issuer (for discovery) or device_auth_url for grant device_code")
 		}
+	}
+	if p.DockerUsername == IdentityTokenUsername {
+		return nil, fail("docker_username", fmt.Sprintf("%q makes docker clients treat the token as a registry identity (refresh) token; remove docker_username or set another name", p.DockerUsername))
 	}
 	if p.ClientSecret != "" {
 		if err := CheckSecretRef(p.ClientSecret); err != nil {

@@ -22,7 +22,8 @@ package dbusenv
 import (
 	"os"
 	"path/filepath"
-	"strconv"
+
+	"github.com/lanyardhq/lanyard/internal/env"
 )
 
 const (
@@ -32,17 +33,20 @@ const (
 )
 
 func init() {
+	if !SessionBus() {
+		os.Setenv(addressVar, noBus)
+	}
+}
+
+// SessionBus reports whether a session bus can be found without godbus
+// running dbus-launch (which would leave a dbus-daemon behind): an address
+// is set, or the user's bus socket is where godbus looks itself.
+func SessionBus() bool {
 	if os.Getenv(addressVar) != "" {
-		return
+		return true
 	}
-	rt := os.Getenv("XDG_RUNTIME_DIR")
-	if rt == "" {
-		rt = "/run/user/" + strconv.Itoa(os.Getuid())
-	}
-	if _, err := os.Stat(filepath.Join(rt, "bus")); err == nil {
-		return // godbus finds the user's bus there itself
-	}
-	os.Setenv(addressVar, noBus)
+	_, err := os.Stat(filepath.Join(env.Env(os.Getenv).UserRuntimeDir(), "bus"))
+	return err == nil
 }
 
 // Restore removes the placeholder address init set, if it is still there,

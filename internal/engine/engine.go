@@ -15,10 +15,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/lanyardhq/lanyard/internal/agent/front"
 	"github.com/lanyardhq/lanyard/internal/backchannel"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/discovery"
+	"github.com/lanyardhq/lanyard/internal/env"
 	"github.com/lanyardhq/lanyard/internal/store"
 )
 
@@ -44,10 +44,6 @@ type Engine struct {
 	UI io.Writer
 	// Stdin is read by paste mode when it is not a terminal.
 	Stdin io.Reader
-	// OpenShared opens the team tier of profiles with shared = "NAME".
-	// Only lanyard-engine sets it (it links internal/shared and go-redis);
-	// elsewhere the slow path of a shared profile runs lanyard-engine.
-	OpenShared OpenSharedFunc
 }
 
 // Options tune one Token call.
@@ -61,73 +57,35 @@ type Options struct {
 	Interactive bool
 }
 
-// Paths are where lanyard keeps its files, from the environment.
-type Paths struct {
-	Config     string
-	StateDir   string // $XDG_STATE_HOME/lanyard
-	DataDir    string // $XDG_DATA_HOME/lanyard
-	KeyringDir string // encrypted file backend
-}
-
-// PathsFromEnv applies the XDG base directory rules.
-func PathsFromEnv(getenv func(string) string) Paths {
-	home := getenv("HOME")
-	if home == "" {
-		home = getenv("USERPROFILE") // Windows
-	}
-	xdg := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return filepath.Join(home, def)
-	}
-	p := Paths{
-		Config:   config.Path(getenv),
-		StateDir: filepath.Join(xdg("XDG_STATE_HOME", ".local/state"), "lanyard"),
-		DataDir:  filepath.Join(xdg("XDG_DATA_HOME", ".local/share"), "lanyard"),
-	}
-	p.KeyringDir = getenv("LANYARD_KEYRING_DIR")
-	if p.KeyringDir == "" {
-		p.KeyringDir = filepath.Join(p.DataDir, "keyring")
-	}
-	return p
-}
-
 // New builds an engine from the environment: keyring backend from
 // LANYARD_KEYRING_BACKEND, hot cache unless LANYARD_HOT_CACHE=0, passphrase from LANYARD_KEYRING_PASSPHRASE or the
 // tty, HTTP timeout from LANYARD_HTTP_TIMEOUT (default 30s). Logs go to
 // stderr when debug is set, with tokens redacted.
 func New(getenv func(string) string, stderr io.Writer, debug bool) (*Engine, error) {
-	paths := PathsFromEnv(getenv)
+	vars := env.Env(getenv)
+	timeout, err := vars.HTTPTimeout()
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.Open(store.Options{
-		Backend:    getenv("LANYARD_KEYRING_BACKEND"),
-		FileDir:    paths.KeyringDir,
+		Backend:    vars.KeyringBackend(),
+		FileDir:    vars.KeyringDir(),
 		Passphrase: store.Passphrase(getenv),
-		SealDir:    filepath.Join(paths.DataDir, "tokens"),
+		SealDir:    filepath.Join(vars.DataDir(), "tokens"),
 		Getenv:     getenv,
 	})
 	if err != nil {
 		return nil, err
 	}
-	timeout := 30 * time.Second
-	if v := getenv("LANYARD_HTTP_TIMEOUT"); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			timeout = d
-		}
-	}
 	log := slog.New(slog.DiscardHandler)
 	if debug {
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	hotDir := filepath.Join(paths.StateDir, "hot")
-	if rt := getenv("XDG_RUNTIME_DIR"); rt != "" {
-		hotDir = filepath.Join(rt, "lanyard", "hot")
-	}
 	return &Engine{
 		Store:       st,
-		Hot:         st.Hot(hotDir, getenv),
+		Hot:         st.Hot(vars.HotDir(), getenv),
 		HTTP:        backchannel.Client(timeout),
-		StateDir:    paths.StateDir,
+		StateDir:    vars.StateDir(),
 		Now:         time.Now,
 		Log:         log,
 		LockTimeout: 60 * time.Second,
@@ -190,10 +148,3 @@ func (e *Engine) getenv() func(string) string {
 	}
 	return e.Getenv
 }
-
-// DebugFromEnv reads LANYARD_DEBUG the same way for every binary.
-func DebugFromEnv(getenv func(string) string) bool { return front.DebugFromEnv(getenv) }
-
-// EnvBool reads a boolean environment value the way git does: unset, empty,
-// 0, false, no and off are false; anything else is true.
-func EnvBool(v string) bool { return front.EnvBool(v) }

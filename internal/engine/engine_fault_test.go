@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/env"
 	"github.com/lanyardhq/lanyard/internal/store"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 	"github.com/lanyardhq/lanyard/internal/testprovider"
@@ -394,7 +395,7 @@ func TestFaultTruncatedStore(t *testing.T) {
 // tokenFile is where the file keyring keeps profile's token item.
 func tokenFile(t *testing.T, getenv func(string) string, profile string) string {
 	t.Helper()
-	dir := PathsFromEnv(getenv).KeyringDir
+	dir := env.Env(getenv).KeyringDir()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)

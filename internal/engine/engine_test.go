@@ -466,14 +466,6 @@ func TestDiscoveredEndpointMustBeSafe(t *testing.T) {
 	}
 }
 
-func TestEnvBool(t *testing.T) {
-	for v, want := range map[string]bool{"": false, "0": false, "false": false, "No": false, " off ": false, "1": true, "true": true, "on": true, "yes": true} {
-		if got := EnvBool(v); got != want {
-			t.Errorf("EnvBool(%q) = %v, want %v", v, got, want)
-		}
-	}
-}
-
 // TestNoIDTokenAsksOnce: with use = "id_token" and a server that sends
 // none, the error names the fix and later calls do not hit the server again
 // while the access token lasts.

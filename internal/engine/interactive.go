@@ -7,10 +7,12 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/lanyardhq/lanyard/internal/browser"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/grant"
-	"golang.org/x/term"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // devicePollSleep replaces the device flow's wait between polls; nil waits
@@ -18,7 +20,7 @@ import (
 var devicePollSleep func(ctx context.Context, d time.Duration) error
 
 // openTTY opens the controlling terminal; tests replace it.
-var openTTY = func() (*os.File, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }
+var openTTY = tty.Open
 
 // interactiveLogin runs a grant that needs a person: authorization code,
 // implicit or device code. It is called with the profile lock held, and
@@ -86,7 +88,7 @@ func (e *Engine) interaction(opt LoginOptions) grant.Interaction {
 	if !opt.NoBrowser {
 		in.Open = browser.Opener(getenv)
 	}
-	if f, ok := e.UI.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f, ok := e.UI.(*os.File); ok && tty.IsTerminal(f) {
 		in.UITerminal = true
 	}
 	return in

@@ -5,7 +5,7 @@ import (
 	"os"
 	"time"
 
-	"golang.org/x/term"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // noticeAfter is how long a wait runs silently before lanyard says, on a
@@ -17,7 +17,7 @@ const noticeAfter = time.Second
 // a pipe: tools read helpers' stderr). The returned stop ends the wait.
 func (e *Engine) notice(format string, args ...any) (stop func()) {
 	f, ok := e.UI.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+	if !ok || !tty.IsTerminal(f) {
 		return func() {}
 	}
 	msg := fmt.Sprintf(format, args...)

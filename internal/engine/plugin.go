@@ -8,10 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/env"
 	"github.com/lanyardhq/lanyard/internal/grant"
+	"github.com/lanyardhq/lanyard/internal/redact"
 )
 
 // runPlugin obtains a token from an external grant plugin. Plugins start
@@ -56,7 +57,7 @@ func (e *Engine) runPlugin(ctx context.Context, p *config.Profile, cached *Token
 		}
 		return nil, fmt.Errorf("profile %q: %w", p.Name, err)
 	}
-	e.log().Debug("grant plugin answered", "profile", p.Name, "plugin", req.Name, "took", e.now().Sub(start), "access_token", Redact(t.AccessToken), "expiry", t.Expiry)
+	e.log().Debug("grant plugin answered", "profile", p.Name, "plugin", req.Name, "took", e.now().Sub(start), "access_token", redact.Secret(t.AccessToken), "expiry", t.Expiry)
 	return e.save(p, t, "")
 }
 
@@ -80,11 +81,10 @@ func (e *Engine) PluginHost() *grant.PluginHost {
 // LANYARD_PLUGIN_TIMEOUT (default 30s), plugin logs to stderr (warnings,
 // and everything with debug). lanyard plugins uses it without a keyring.
 func NewPluginHost(getenv func(string) string, stderr io.Writer, debug bool) *grant.PluginHost {
-	timeout := grant.DefaultPluginTimeout
-	if v := getenv("LANYARD_PLUGIN_TIMEOUT"); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			timeout = d
-		}
+	timeout, err := env.Env(getenv).PluginTimeout()
+	if err != nil {
+		fmt.Fprintf(stderr, "lanyard: %v; using %s\n", err, grant.DefaultPluginTimeout)
+		timeout = grant.DefaultPluginTimeout
 	}
 	return &grant.PluginHost{
 		Dirs:      PluginSearchPath(getenv),
@@ -101,7 +101,7 @@ func NewPluginHost(getenv func(string) string, stderr io.Writer, debug bool) *gr
 // host runs with the plugins' secrets, and a directory early on PATH must
 // not be able to supply it.
 func pluginHostPaths(getenv func(string) string) []string {
-	if v := getenv("LANYARD_PLUGIN_HOST"); v != "" {
+	if v := env.Env(getenv).PluginHost(); v != "" {
 		return []string{v}
 	}
 	if exe, err := os.Executable(); err == nil {
@@ -112,5 +112,5 @@ func pluginHostPaths(getenv func(string) string) []string {
 
 // PluginSearchPath is where lanyard looks for lanyard-grant-NAME, in order.
 func PluginSearchPath(getenv func(string) string) []string {
-	return grant.PluginDirs(PathsFromEnv(getenv).DataDir, getenv("PATH"))
+	return grant.PluginDirs(env.Env(getenv).DataDir(), getenv("PATH"))
 }

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	lenv "github.com/lanyardhq/lanyard/internal/env"
+
 	"github.com/lanyardhq/lanyard/internal/store"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 )
@@ -167,8 +169,7 @@ func TestKillDuringRefresh(t *testing.T) {
 	bin := testbin.Build(t, "lanyard")
 	env := testbin.NewEnv(t, bin)
 	env.WriteConfig(t, fmt.Sprintf("[profiles.p]\ngrant = \"refresh_token\"\ntoken_url = %q\nclient_id = \"c\"\n", srv.URL))
-	paths := PathsFromEnv(env.Getenv)
-	st, err := store.Open(store.Options{Backend: "file", FileDir: paths.KeyringDir, Passphrase: func() (string, error) { return env.Passphrase, nil }})
+	st, err := store.Open(store.Options{Backend: "file", FileDir: lenv.Env(env.Getenv).KeyringDir(), Passphrase: func() (string, error) { return env.Passphrase, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +275,7 @@ func TestKillDuringRefresh(t *testing.T) {
 	if kills < 50 {
 		t.Fatalf("only %d of the processes were killed before finishing (span %s)", kills, span)
 	}
-	stages, _ := filepath.Glob(filepath.Join(paths.DataDir, ".lanyard-stage-*"))
+	stages, _ := filepath.Glob(filepath.Join(lenv.Env(env.Getenv).DataDir(), ".lanyard-stage-*"))
 	t.Logf("%d SIGKILLs over a %s refresh (+%d finished first): %d before the server rotated, %d after the save, %d recovered from the journal, %d with the request in flight (the server rotated for a dead client; login needed), %d between response and journal (login needed); %d staging directories left by kills mid-save",
 		kills, span, finished, untouched, saved, recovered, inFlight, window, len(stages))
 	// The split between "recovered" and the remaining window depends on
@@ -285,7 +286,7 @@ func TestKillDuringRefresh(t *testing.T) {
 	if window > limit {
 		t.Errorf("%d of %d kills hit the rotate-to-save window (limit %d); it should be a small part of a refresh", window, kills, limit)
 	}
-	if _, err := os.Stat(paths.KeyringDir); err != nil {
+	if _, err := os.Stat(lenv.Env(env.Getenv).KeyringDir()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/99designs/keyring"
+
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/store"
 )

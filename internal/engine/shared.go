@@ -8,37 +8,15 @@ import (
 
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/grant"
+	"github.com/lanyardhq/lanyard/internal/redact"
+	"github.com/lanyardhq/lanyard/internal/shared"
 	"github.com/lanyardhq/lanyard/internal/store"
 )
 
-// SharedTier is the team tier (internal/shared, on Redis) as the engine's
-// slow path uses it. It is an interface, not the concrete type, so that the
-// engine does not import go-redis: the helper binaries link the engine, and
-// profiles without shared must not pay for the tier (they hand shared
-// profiles to lanyard-engine instead, see delegateShared).
-type SharedTier interface {
-	// Refresh returns a fresh token: the shared record when fresh(record),
-	// else, under the team lock, obtain's result once it is stored.
-	Refresh(ctx context.Context, profile string, fresh func(*Token) bool, obtain func(cur *Token) (next *Token, drop bool, err error)) (*Token, error)
-	// Put replaces the shared record (nil: removes it), under the team lock.
-	Put(ctx context.Context, profile string, t *Token) error
-	// Retire replaces the shared record with a tombstone under the team
-	// lock, after revoke (when not nil) has revoked the record's tokens
-	// (cur is nil when there are none). A record that cannot be read or
-	// opened fails before revoke runs.
-	Retire(ctx context.Context, profile string, revoke func(cur *Token) error) error
-	Close() error
-}
-
-// OpenSharedFunc opens the tier of a [shared.NAME] table; secrets resolves
-// its key and password references.
-type OpenSharedFunc func(ctx context.Context, cfg *config.SharedTier, secrets config.SecretSource) (SharedTier, error)
-
-func (e *Engine) openShared(ctx context.Context, p *config.Profile) (SharedTier, error) {
-	if e.OpenShared == nil {
-		return nil, fmt.Errorf("profile %q uses shared = %q, which this binary cannot reach; run: lanyard token %s", p.Name, p.Shared, p.Name)
-	}
-	return e.OpenShared(ctx, p.SharedTier, e.SharedSecrets(p.SharedTier))
+// openShared opens the team tier of p's [shared.NAME] table; the state
+// directory keeps the versions this machine has seen (rollback refusal).
+func (e *Engine) openShared(ctx context.Context, p *config.Profile) (*shared.Tier, error) {
+	return shared.Open(ctx, p.SharedTier, shared.Options{Secrets: e.SharedSecrets(p.SharedTier), Log: e.log(), Now: e.Now, Getenv: e.getenv(), StateDir: e.StateDir})
 }
 
 // sharedToken is the slow path of a profile with shared = "NAME", under the
@@ -80,7 +58,7 @@ func (e *Engine) sharedObtain(ctx context.Context, p *config.Profile, cur *Token
 		if err != nil {
 			return nil, false, err
 		}
-		e.log().Debug("refreshing the shared token", "profile", p.Name, "refresh_token", Redact(cur.RefreshToken))
+		e.log().Debug("refreshing the shared token", "profile", p.Name, "refresh_token", redact.Secret(cur.RefreshToken))
 		t, err := grant.Refresh(ctx, c, cur.RefreshToken)
 		if err != nil {
 			refused := grant.RefreshRefused(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/grant"
+	"github.com/lanyardhq/lanyard/internal/redact"
 	"github.com/lanyardhq/lanyard/internal/store"
 )
 
@@ -41,10 +42,6 @@ func (e *Engine) Token(ctx context.Context, p *config.Profile, opt Options) (*To
 		seen = cached.AccessToken
 	}
 
-	if p.Shared != "" && e.OpenShared == nil {
-		return e.delegateShared(ctx, p, opt)
-	}
-
 	unlock, err := e.lock(ctx, p.Name)
 	if err != nil {
 		return nil, err
@@ -72,16 +69,26 @@ func (e *Engine) fresh(t *Token, p *config.Profile, minTTL time.Duration) bool {
 	return FreshFor(t, p, minTTL, e.now())
 }
 
-// FreshFor reports whether t may be handed out for p at now and stays valid
-// for max(refresh_before, minTTL): the rule of Token's fast path, for
-// callers that keep tokens in memory (the agent).
+// FreshFor reports whether t may be handed out for p at now: it stays good
+// for minTTL more before RefreshAt. The rule of Token's fast path, for
+// callers that keep tokens in memory (the agent) too.
 func FreshFor(t *Token, p *config.Profile, minTTL time.Duration, now time.Time) bool {
 	if t == nil || t.Key != p.CacheKey() || value(t, p) == "" {
 		return false
 	}
+	return now.Add(max(minTTL, 0)).Before(RefreshAt(t, p))
+}
+
+// RefreshAt is when lanyard replaces t for p: refresh_before ahead of its
+// expiry (refresh_before is at most a tenth of the lifetime, so a 30 s
+// token is used for 27 s). The agent refreshes ahead at this moment, and
+// it is the expiry Handout announces: a server may revoke the previous
+// access token when it issues the next one (Ory Hydra does), so no token
+// is announced, to git, kubectl or --format json, as living past the
+// moment lanyard itself may kill it.
+func RefreshAt(t *Token, p *config.Profile) time.Time {
 	exp := expiry(t, p)
-	margin := max(p.EffectiveRefreshBefore(exp.Sub(t.Obtained)), minTTL)
-	return now.Add(margin).Before(exp)
+	return exp.Add(-p.EffectiveRefreshBefore(exp.Sub(t.Obtained)))
 }
 
 // value is what the tools receive: the access token or, with use =
@@ -93,11 +100,29 @@ func value(t *Token, p *config.Profile) string {
 	return t.AccessToken
 }
 
-// Value returns what tools receive for p: access or ID token.
-func Value(t *Token, p *config.Profile) string { return value(t, p) }
+// Credential is what a tool receives for a profile.
+type Credential struct {
+	// Value is the access token, or the ID token with use = "id_token".
+	Value string
+	// Type is the scheme in front of it: the server's token_type, else
+	// Bearer (always Bearer for an ID token).
+	Type string
+	// Expiry is when lanyard stops handing Value out (RefreshAt): never
+	// later than the server's expiry, nor than the next refresh.
+	Expiry time.Time
+}
 
-// Expiry returns when the token tools receive for p expires.
-func Expiry(t *Token, p *config.Profile) time.Time { return expiry(t, p) }
+// Handout decides what a tool receives from t for p: value, type and
+// expiry. It is the only place these are decided, as x/oauth2's
+// Token.Type is for the type; the agent, the in-process answer and every
+// command that prints a token ask it.
+func Handout(t *Token, p *config.Profile) Credential {
+	typ := t.TokenType
+	if typ == "" || p.UseIDToken() {
+		typ = "Bearer"
+	}
+	return Credential{Value: value(t, p), Type: typ, Expiry: RefreshAt(t, p)}
+}
 
 func expiry(t *Token, p *config.Profile) time.Time {
 	if p.UseIDToken() {
@@ -184,7 +209,7 @@ func (e *Engine) refresh(ctx context.Context, p *config.Profile, cached *Token) 
 	if err != nil {
 		return nil, err
 	}
-	e.log().Debug("refreshing", "profile", p.Name, "refresh_token", Redact(cached.RefreshToken))
+	e.log().Debug("refreshing", "profile", p.Name, "refresh_token", redact.Secret(cached.RefreshToken))
 	stop := e.notice("the token endpoint of %s to refresh the token (%s)", p.Name, c.TokenURL)
 	t, err := grant.Refresh(ctx, c, cached.RefreshToken)
 	stop()
@@ -239,7 +264,7 @@ func (e *Engine) save(p *config.Profile, t *grant.Token, prevRefresh string) (*T
 		e.Hot.ClearJournal(p.Name)
 	}
 	e.Hot.Put(p.Name, rec, e.Hot.Stamp(p.Name)) // we hold the lock: the item is ours
-	e.log().Debug("token saved", "profile", p.Name, "access_token", Redact(rec.AccessToken), "expiry", rec.Expiry, "rotated", rec.RefreshToken != prevRefresh && prevRefresh != "")
+	e.log().Debug("token saved", "profile", p.Name, "access_token", redact.Secret(rec.AccessToken), "expiry", rec.Expiry, "rotated", rec.RefreshToken != prevRefresh && prevRefresh != "")
 	if p.UseIDToken() && rec.IDToken == "" {
 		return nil, noIDToken(p)
 	}
@@ -320,7 +345,7 @@ func (e *Engine) recoverJournal(p *config.Profile, cached *Token) *Token {
 		return &j.Token
 	}
 	e.Hot.ClearJournal(p.Name)
-	e.log().Debug("adopted the token state a killed process received but did not save", "profile", p.Name, "refresh_token", Redact(j.Token.RefreshToken))
+	e.log().Debug("adopted the token state a killed process received but did not save", "profile", p.Name, "refresh_token", redact.Secret(j.Token.RefreshToken))
 	return &j.Token
 }
 

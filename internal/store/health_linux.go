@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/gsterjov/go-libsecret"
 	"golang.org/x/sys/unix"
+
+	"github.com/lanyardhq/lanyard/internal/dbusenv"
 )
 
 // secretServiceLocked asks the secret service whether collection name is
@@ -37,17 +38,7 @@ func secretServiceLocked(name string) (bool, error) {
 
 // sessionBus reports whether a session bus can be found without godbus
 // running dbus-launch (which would leave a dbus-daemon behind).
-func sessionBus() bool {
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
-		return true
-	}
-	dir := os.Getenv("XDG_RUNTIME_DIR")
-	if dir == "" {
-		dir = "/run/user/" + strconv.Itoa(os.Getuid())
-	}
-	_, err := os.Stat(filepath.Join(dir, "bus"))
-	return err == nil
-}
+func sessionBus() bool { return dbusenv.SessionBus() }
 
 // keyctlProbe reports why the user keyring cannot be reached (seccomp
 // filters make keyctl fail with EPERM or ENOSYS), or nil.

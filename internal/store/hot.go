@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/lanyardhq/lanyard/internal/env"
 )
 
 // HotCache keeps access and ID tokens (never refresh tokens or plugin
@@ -59,7 +61,7 @@ func (s *Store) Hot(dir string, getenv func(string) string) *HotCache {
 	if s.sealDir != "" {
 		return &HotCache{dir: filepath.Join(dir, storeScope(s.sealDir)), stamp: s.stamp, key: s.journalKey}
 	}
-	if s.fileDir == "" || getenv("LANYARD_HOT_CACHE") == "0" {
+	if s.fileDir == "" || !env.Env(getenv).HotCache() {
 		return nil
 	}
 	scope := storeScope(s.fileDir)

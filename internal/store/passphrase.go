@@ -3,9 +3,11 @@ package store
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"golang.org/x/term"
+
+	"github.com/lanyardhq/lanyard/internal/env"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // Passphrase returns the file backend's passphrase source:
@@ -13,17 +15,17 @@ import (
 // Never stdin or stdout: those belong to the tool protocols.
 func Passphrase(getenv func(string) string) func() (string, error) {
 	return func() (string, error) {
-		if p := getenv("LANYARD_KEYRING_PASSPHRASE"); p != "" {
+		if p := env.Env(getenv).Passphrase(); p != "" {
 			return p, nil
 		}
-		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		t, err := tty.Open()
 		if err != nil {
 			return "", errors.New("the file keyring needs a passphrase and there is no terminal to ask on; set LANYARD_KEYRING_PASSPHRASE")
 		}
-		defer tty.Close()
-		fmt.Fprint(tty, "lanyard: passphrase for the encrypted token store: ")
-		b, err := term.ReadPassword(int(tty.Fd()))
-		fmt.Fprintln(tty)
+		defer t.Close()
+		fmt.Fprint(t, "lanyard: passphrase for the encrypted token store: ")
+		b, err := term.ReadPassword(int(t.Fd()))
+		fmt.Fprintln(t)
 		if err != nil {
 			return "", fmt.Errorf("could not read passphrase: %w", err)
 		}

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 
 	"github.com/99designs/keyring"
+
 	"github.com/lanyardhq/lanyard/internal/atomicfile"
 )
 

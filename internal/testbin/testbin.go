@@ -19,6 +19,7 @@ import (
 
 	"github.com/lanyardhq/lanyard/internal/agent/client"
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/env"
 )
 
 var (
@@ -119,7 +120,7 @@ func NewEnv(tb testing.TB, bin string) *Env {
 // exited. With LANYARD_AGENT=off in the test's own environment (make
 // test-agent-off), every binary answers in-process instead.
 func (e *Env) agentSetup(tb testing.TB) {
-	if client.Off(os.Getenv) {
+	if env.Env(os.Getenv).AgentOff() {
 		e.vars = append(e.vars, "LANYARD_AGENT=off")
 	}
 	// A socket of its own even when off: a test that turns the agent on

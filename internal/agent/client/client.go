@@ -1,12 +1,14 @@
-// Package client is how the thin helpers reach the lanyard agent: dial its
-// unix socket (starting the agent when there is none, as git's
-// credential-cache does), send one wire.Request, read one wire.Response.
-// When the agent is off (LANYARD_AGENT=off, Windows) or cannot be reached,
-// the same request goes to a `lanyard-engine agent oneshot` child, which
-// answers in-process: today's per-call behaviour.
+// Package client is how a tool protocol reaches a token: Resolve alone
+// decides whether to ask the running agent, start one, or answer without
+// it (as git's credential-cache do_cache decides whether to connect, spawn
+// or relay). Without an agent (LANYARD_AGENT=off, Windows, an agent that
+// cannot be reached, another profiles file, or a login on the caller's
+// terminal) the request goes to the in-process handler: Local when the
+// caller links the engine (lanyard-engine), else a `lanyard-engine agent
+// oneshot` child, which runs that same handler.
 //
-// It links no engine, keyring or HTTP client: a cache hit costs a helper
-// one round trip on the socket and nothing else.
+// It links no engine, keyring or HTTP client: a cache hit costs a thin
+// helper one round trip on the socket and nothing else.
 package client
 
 import (
@@ -14,7 +16,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lanyardhq/lanyard/internal/config/location"
 	"io"
 	"net"
 	"os"
@@ -23,9 +24,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lanyardhq/lanyard/internal/agent/front"
-	"github.com/lanyardhq/lanyard/internal/agent/wire"
 	"golang.org/x/term"
+
+	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/env"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // Client asks the agent, or a oneshot child, for tokens. The zero value is
@@ -38,6 +41,9 @@ type Client struct {
 	// debug log.
 	Stderr io.Writer
 	Debug  bool
+	// Local answers in-process when the agent does not; nil means a
+	// `lanyard-engine agent oneshot` child.
+	Local wire.Resolver
 	// StartTimeout bounds the wait for a new agent to listen.
 	StartTimeout time.Duration
 	// Timeout bounds one round trip with the agent (a refresh included).
@@ -62,11 +68,11 @@ func (e *SecurityError) Unwrap() error { return e.Err }
 // login is needed and the caller may interact, the oneshot child runs the
 // login on the caller's terminal and browser.
 func (c *Client) Resolve(ctx context.Context, req *wire.Request) (*wire.Response, error) {
-	if Off(c.Getenv) {
-		return c.Oneshot(ctx, req)
+	if env.Env(c.Getenv).AgentOff() {
+		return c.inProcess(ctx, req)
 	}
 	if req.Config == "" {
-		req.Config = location.Path(c.Getenv)
+		req.Config = env.Env(c.Getenv).ConfigPath()
 	}
 	resp, err := c.viaAgent(ctx, req)
 	if err != nil {
@@ -75,27 +81,35 @@ func (c *Client) Resolve(ctx context.Context, req *wire.Request) (*wire.Response
 			return nil, err
 		}
 		c.logf("no answer from the agent (%v); answering in-process", err)
-		return c.Oneshot(ctx, req)
+		return c.inProcess(ctx, req)
 	}
 	if resp.Status == wire.StatusOtherConfig {
 		// Another LANYARD_CONFIG than the agent's: answer from the
 		// caller's own profiles file (a second agent needs its own
 		// LANYARD_AGENT_SOCK).
 		c.logf("%s; answering in-process", resp.Message)
-		return c.Oneshot(ctx, req)
+		return c.inProcess(ctx, req)
 	}
 	if resp.Status == wire.StatusLoginRequired && req.Interactive {
 		c.logf("the agent says profile %q needs a login; logging in here", resp.Profile)
-		return c.Oneshot(ctx, req)
+		return c.inProcess(ctx, req)
 	}
 	return resp, nil
+}
+
+// inProcess answers req without the agent: Local, else a oneshot child.
+func (c *Client) inProcess(ctx context.Context, req *wire.Request) (*wire.Response, error) {
+	if c.Local != nil {
+		return c.Local.Resolve(ctx, req)
+	}
+	return c.Oneshot(ctx, req)
 }
 
 // Ask sends req to a running agent only: no start, no fallback. It is for
 // status, stop and forget, which mean nothing without an agent; ErrNoAgent
 // says there is none.
 func (c *Client) Ask(ctx context.Context, req *wire.Request) (*wire.Response, error) {
-	path, err := SocketPath(c.Getenv)
+	path, err := env.Env(c.Getenv).SocketPath()
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +130,7 @@ func (c *Client) Ask(ctx context.Context, req *wire.Request) (*wire.Response, er
 var ErrNoAgent = errors.New("no lanyard agent is running")
 
 func (c *Client) viaAgent(ctx context.Context, req *wire.Request) (*wire.Response, error) {
-	path, err := SocketPath(c.Getenv)
+	path, err := env.Env(c.Getenv).SocketPath()
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +198,7 @@ func (c *Client) roundTrip(ctx context.Context, conn net.Conn, req *wire.Request
 // path. A concurrent start by another helper is fine: one agent wins, the
 // other exits and reports ready.
 func (c *Client) Start(path string) error {
-	exe, err := front.EnginePath()
+	exe, err := EnginePath(c.Getenv)
 	if err != nil {
 		return err
 	}
@@ -237,20 +251,21 @@ func (c *Client) Start(path string) error {
 // at this caller's terminal types (once: the agent keeps it in memory).
 // "" lets the agent try without one (other backends need none).
 func (c *Client) passphrase() string {
-	if p := c.Getenv("LANYARD_KEYRING_PASSPHRASE"); p != "" {
+	e := env.Env(c.Getenv)
+	if p := e.Passphrase(); p != "" {
 		return p
 	}
-	if c.Getenv("LANYARD_KEYRING_BACKEND") != "file" {
+	if e.KeyringBackend() != "file" {
 		return ""
 	}
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	t, err := tty.Open()
 	if err != nil {
 		return ""
 	}
-	defer tty.Close()
-	fmt.Fprint(tty, "lanyard: passphrase for the encrypted token store (the agent keeps it in memory until it exits): ")
-	b, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(tty)
+	defer t.Close()
+	fmt.Fprint(t, "lanyard: passphrase for the encrypted token store (the agent keeps it in memory until it exits): ")
+	b, err := term.ReadPassword(int(t.Fd()))
+	fmt.Fprintln(t)
 	if err != nil {
 		return ""
 	}
@@ -259,15 +274,15 @@ func (c *Client) passphrase() string {
 
 // agentEnv is the detached agent's environment: the caller's, without the
 // keyring passphrase (it travels over a pipe), with the socket path fixed.
-func agentEnv(env []string, path string) []string {
-	out := make([]string, 0, len(env)+1)
-	for _, kv := range env {
-		if strings.HasPrefix(kv, "LANYARD_KEYRING_PASSPHRASE=") || strings.HasPrefix(kv, "LANYARD_AGENT_SOCK=") {
+func agentEnv(environ []string, path string) []string {
+	out := make([]string, 0, len(environ)+1)
+	for _, kv := range environ {
+		if strings.HasPrefix(kv, env.PassphraseVar+"=") || strings.HasPrefix(kv, env.SocketVar+"=") {
 			continue
 		}
 		out = append(out, kv)
 	}
-	return append(out, "LANYARD_AGENT_SOCK="+path)
+	return append(out, env.SocketVar+"="+path)
 }
 
 func (c *Client) environ() []string {
@@ -281,7 +296,7 @@ func (c *Client) environ() []string {
 // engine runs in the caller's process tree, with its terminal (for an
 // interactive login) and its stderr.
 func (c *Client) Oneshot(ctx context.Context, req *wire.Request) (*wire.Response, error) {
-	exe, err := front.EnginePath()
+	exe, err := EnginePath(c.Getenv)
 	if err != nil {
 		return nil, err
 	}

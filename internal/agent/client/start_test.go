@@ -11,6 +11,7 @@ import (
 
 	"github.com/lanyardhq/lanyard/internal/agent/client"
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/env"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 )
 
@@ -21,7 +22,7 @@ func TestStartedAgentKeepsThePassphraseOutOfEnvAndArgv(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
 	}
-	if client.Off(os.Getenv) {
+	if env.Env(os.Getenv).AgentOff() {
 		t.Skip("LANYARD_AGENT=off")
 	}
 	env := testbin.NewEnv(t, testbin.Build(t, "lanyard"))

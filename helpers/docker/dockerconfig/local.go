@@ -1,7 +1,7 @@
-// Package full is the part of docker-credential-lanyard that runs inside
+// Package dockerconfig is the part of docker-credential-lanyard that runs inside
 // lanyard-engine: store and list (they need the profiles file and the
 // engine) and the docker config.json editing of lanyard setup docker.
-package full
+package dockerconfig
 
 import (
 	"context"
@@ -14,9 +14,9 @@ import (
 
 	"github.com/lanyardhq/lanyard/helpers/docker"
 	"github.com/lanyardhq/lanyard/internal/agent"
-	"github.com/lanyardhq/lanyard/internal/agent/front"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
+	"github.com/lanyardhq/lanyard/internal/env"
 )
 
 // Main is docker-credential-lanyard answering everything in-process:
@@ -24,7 +24,7 @@ import (
 // lanyard-engine runs it for the actions the thin helper passes on, and
 // tests call it directly.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	r := agent.InProcess(getenv, stderr, front.DebugFromEnv(getenv))
+	r := agent.InProcess(getenv, stderr, env.Env(getenv).Debug())
 	return docker.Main(args, stdin, stdout, stderr, getenv, r, Local)
 }
 
@@ -32,7 +32,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 // and the engine in the caller's process (docker login's password grant
 // runs on the caller's terminal).
 func Local(ctx context.Context, action string, stdin io.Reader, stderr io.Writer, getenv func(string) string) ([]byte, error) {
-	h := &helper{getenv: getenv, stderr: stderr, debug: front.DebugFromEnv(getenv), interactive: docker.IsTerminal(stderr)}
+	h := &helper{getenv: getenv, stderr: stderr, debug: env.Env(getenv).Debug(), interactive: docker.IsTerminal(stderr)}
 	return h.handle(ctx, action, stdin)
 }
 
@@ -111,7 +111,7 @@ func (h *helper) store(ctx context.Context, c *docker.Credentials) error {
 		if err != nil {
 			return err
 		}
-		if t != nil && c.Secret != "" && subtle.ConstantTimeCompare([]byte(engine.Value(t, p)), []byte(c.Secret)) == 1 {
+		if t != nil && c.Secret != "" && subtle.ConstantTimeCompare([]byte(engine.Handout(t, p).Value), []byte(c.Secret)) == 1 {
 			h.logf("store %s: the credentials are profile %q's current token; nothing to store", c.ServerURL, p.Name)
 			return nil
 		}

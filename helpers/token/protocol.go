@@ -1,9 +1,14 @@
-package front
+// Package token is the `lanyard token` protocol: arguments in, a token on
+// stdout in one of four formats (raw, json, header, env), exit codes 0,
+// 1, 2 (bad command line or profiles file) and 3 (run lanyard login).
+// Scripts, curl, the HTTPie plugin and the Python keyring backend speak it.
+package token
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -16,12 +21,11 @@ type TokenJSON struct {
 	Profile     string    `json:"profile"`
 }
 
-// TokenFormats are the values of lanyard token --format.
-var TokenFormats = []string{"raw", "json", "header", "env"}
+// Formats are the values of lanyard token --format.
+var Formats = []string{"raw", "json", "header", "env"}
 
-// WriteToken prints a token the way `lanyard token --format FORMAT` does,
-// from the thin front (an agent answer) or lanyard-engine alike.
-func WriteToken(w io.Writer, format, token, tokenType string, expiry time.Time, profile string) error {
+// Write prints a token the way `lanyard token --format FORMAT` does.
+func Write(w io.Writer, format, token, tokenType string, expiry time.Time, profile string) error {
 	switch format {
 	case "json":
 		return json.NewEncoder(w).Encode(TokenJSON{AccessToken: token, TokenType: tokenType, ExpiresAt: expiry.UTC().Truncate(time.Second), Profile: profile})
@@ -36,8 +40,8 @@ func WriteToken(w io.Writer, format, token, tokenType string, expiry time.Time, 
 	return err
 }
 
-// TokenArgs are the arguments of `lanyard token` the thin front answers.
-type TokenArgs struct {
+// Args are the arguments of `lanyard token`.
+type Args struct {
 	Profile      string
 	Format       string
 	MinTTL       time.Duration
@@ -45,13 +49,13 @@ type TokenArgs struct {
 	URL          string
 }
 
-// ParseTokenArgs reads `token PROFILE [--format F] [--min-ttl D]
+// ParseArgs reads `token PROFILE [--format F] [--min-ttl D]
 // [--force-refresh] [--url U]` (args without the program name). ok is
 // false for anything else (help, --debug, an unknown flag or value, a
 // missing profile): lanyard-engine's full CLI then answers, with its
 // messages and exit codes.
-func ParseTokenArgs(args []string) (TokenArgs, bool) {
-	a := TokenArgs{Format: "raw"}
+func ParseArgs(args []string) (Args, bool) {
+	a := Args{Format: "raw"}
 	if len(args) < 2 || args[0] != "token" {
 		return a, false
 	}
@@ -84,7 +88,7 @@ func ParseTokenArgs(args []string) (TokenArgs, bool) {
 			}
 			a.ForceRefresh = true
 		case "--format":
-			if !takeValue() || !contains(TokenFormats, value) {
+			if !takeValue() || !slices.Contains(Formats, value) {
 				return a, false
 			}
 			a.Format = value
@@ -107,13 +111,4 @@ func ParseTokenArgs(args []string) (TokenArgs, bool) {
 		}
 	}
 	return a, a.Profile != ""
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -1,8 +1,8 @@
-package main
+package gitconfig
 
 import "testing"
 
-func TestGitAtLeast(t *testing.T) {
+func TestAtLeast(t *testing.T) {
 	tests := []struct {
 		out  string
 		want bool
@@ -18,8 +18,8 @@ func TestGitAtLeast(t *testing.T) {
 		{"hub version 2.50", false},
 	}
 	for _, tt := range tests {
-		if got := gitAtLeast(tt.out, 2, 46); got != tt.want {
-			t.Errorf("gitAtLeast(%q, 2, 46) = %v, want %v", tt.out, got, tt.want)
+		if got := AtLeast(tt.out, 2, 46); got != tt.want {
+			t.Errorf("AtLeast(%q, 2, 46) = %v, want %v", tt.out, got, tt.want)
 		}
 	}
 }

@@ -1,6 +1,6 @@
 //go:build windows
 
-package front
+package client
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ const exeSuffix = ".exe"
 // ExecEngine runs lanyard-engine with the same arguments and stdio and exits
 // with its exit code (Windows has no exec). It returns only on failure.
 func ExecEngine(args []string) error {
-	p, err := EnginePath()
+	p, err := EnginePath(os.Getenv)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package front
+package client
 
 import (
 	"os"
@@ -13,7 +13,7 @@ const exeSuffix = ""
 // arguments (args[0] excluded), environment and stdio. It returns only on
 // failure.
 func ExecEngine(args []string) error {
-	p, err := EnginePath()
+	p, err := EnginePath(os.Getenv)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,113 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/config"
+)
+
+func TestSelectKubectl(t *testing.T) {
+	cfg, err := config.Parse("/p/config.toml", []byte(`
+[profiles.prod]
+grant = "client_credentials"
+token_url = "https://idp.example.com/token"
+client_id = "x"
+client_secret = "env:S"
+match = ["https://prod.k8s.example.com"]
+
+[profiles.staging]
+grant = "client_credentials"
+token_url = "https://idp.example.com/token"
+client_id = "x"
+client_secret = "env:S"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name            string
+		flag            string
+		server, cluster string
+		want            string // profile name
+		wantErr         string
+	}{
+		{"flag wins", "staging", "https://prod.k8s.example.com", "prod", "staging", ""},
+		{"cluster extension", "", "https://10.0.0.1:6443", "staging", "staging", ""},
+		{"by match", "", "https://prod.k8s.example.com", "", "prod", ""},
+		{"by match, default port", "", "https://prod.k8s.example.com:443", "", "prod", ""},
+		{"extension names a profile for another server", "", "https://evil.example.com", "prod", "", `cluster https://evil.example.com names it in its kubeconfig extension client.authentication.k8s.io/exec: profile "prod" will not send its token to https://evil.example.com`},
+		{"extension names an unknown profile", "", "https://x", "nope", "", `profile "nope" not found`},
+		{"no profile serves the server", "", "https://other.example.com", "", "", `no lanyard profile serves cluster https://other.example.com: add match = ["https://other.example.com"] to its profile in /p/config.toml`},
+		{"no flag, no cluster", "", "", "", "", "get-token needs --profile, or provideClusterInfo: true"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := config.Select(cfg, nil, config.Query{Tool: wire.ToolKubectl, Profile: tt.flag, URL: tt.server, ClusterProfile: tt.cluster})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, %v; want error %q", p, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || p == nil || p.Name != tt.want {
+				t.Fatalf("got %v, %v; want profile %q", p, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSelectDockerRefusesIdentityTokenUsernameAtLoad(t *testing.T) {
+	_, err := config.Parse("/p/config.toml", []byte(`
+[profiles.reg]
+grant = "client_credentials"
+token_url = "https://idp.example.com/token"
+client_id = "x"
+client_secret = "env:S"
+match = ["https://registry.example.com"]
+docker_username = "<token>"
+`))
+	if err == nil || !strings.Contains(err.Error(), "/p/config.toml:") || !strings.Contains(err.Error(), "docker_username") {
+		t.Fatalf("got %v; want an error naming the file, line and docker_username", err)
+	}
+}
+
+func TestSelectNoMatchIsNotAnError(t *testing.T) {
+	cfg, err := config.Parse("/p/config.toml", []byte(`
+[profiles.acme]
+grant = "client_credentials"
+token_url = "https://idp.example.com/token"
+client_id = "x"
+client_secret = "env:S"
+match = ["https://git.example.com/acme/"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		q    config.Query
+		want string // profile, "" for no match
+	}{
+		{"git by match", config.Query{Tool: wire.ToolGit, URL: "https://git.example.com/acme/x.git"}, "acme"},
+		{"git elsewhere", config.Query{Tool: wire.ToolGit, URL: "https://git.example.com/other/x.git"}, ""},
+		{"git pinned outside match", config.Query{Tool: wire.ToolGit, Profile: "acme", URL: "https://evil.example.com/acme/x.git"}, ""},
+		{"docker candidates", config.Query{Tool: wire.ToolDocker, Candidates: []string{"https://registry.example.com", "https://git.example.com/acme/"}}, "acme"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := config.Select(cfg, nil, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if p != nil {
+				got = p.Name
+			}
+			if got != c.want {
+				t.Fatalf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
