@@ -22,7 +22,9 @@ var completionCases = []struct{ line, want string }{
 }
 
 // completionEnv has two profiles, one with a mistake in it: completion
-// reads only the names.
+// reads only the names. A third table's name is a shell command, which no
+// profile may have: it is never offered (a real bash ran it after TAB and
+// Enter when it was).
 func completionEnv(t *testing.T) *testbin.Env {
 	t.Helper()
 	env := testbin.NewEnv(t, testbin.Build(t, "lanyard"))
@@ -31,6 +33,8 @@ token_url = "https://login.acme.example/token"
 not_a_key = 1   # invalid, still completed
 
 [profiles.beta-ci]
+
+[profiles."b$(touch PWNED)"]
 `)
 	return env
 }

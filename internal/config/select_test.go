@@ -34,7 +34,10 @@ client_secret = "env:S"
 		wantErr         string
 	}{
 		{"flag wins", "staging", "https://prod.k8s.example.com", "prod", "staging", ""},
-		{"cluster extension", "", "https://10.0.0.1:6443", "staging", "staging", ""},
+		{"cluster extension", "", "https://prod.k8s.example.com", "prod", "prod", ""},
+		// A profile without match serves no cluster in cluster-aware mode,
+		// even one that names it: any kubeconfig entry could.
+		{"cluster extension, profile without match", "", "https://10.0.0.1:6443", "staging", "", `profile "staging" has no match list, so it serves no cluster in cluster-aware mode; set match (the API server URLs it serves) in [profiles.staging] at /p/config.toml:`},
 		{"by match", "", "https://prod.k8s.example.com", "", "prod", ""},
 		{"by match, default port", "", "https://prod.k8s.example.com:443", "", "prod", ""},
 		{"extension names a profile for another server", "", "https://evil.example.com", "prod", "", `cluster https://evil.example.com names it in its kubeconfig extension client.authentication.k8s.io/exec: profile "prod" will not send its token to https://evil.example.com`},

@@ -15,6 +15,9 @@ import (
 // RefuseExisting fails when the profiles file at path already has a
 // profile called name: writers add profiles, they never change one.
 func RefuseExisting(path, name string) error {
+	if !ValidProfileName(name) {
+		return &Error{File: path, Msg: fmt.Sprintf("%q cannot be a profile name: use letters, digits, '.', '_' and '-' (at most 64, starting with a letter or digit)", name)}
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
