@@ -268,7 +268,7 @@ func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile
 			}
 		}
 		return nil, noMatch()
-	case wire.ToolKubectl, wire.ToolToken:
+	case wire.ToolKubectl, wire.ToolToken, wire.ToolMCP:
 		if err != nil {
 			return nil, failure(err)
 		}
@@ -289,6 +289,11 @@ func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile
 		if req.Use != "" && req.Use != p.Use {
 			cp := *p
 			cp.Use = req.Use
+			p = &cp
+		}
+		if req.Tool == wire.ToolMCP && req.Resource != "" && len(p.Resource) == 0 {
+			cp := *p
+			cp.DefaultResource = []string{req.Resource}
 			p = &cp
 		}
 		return p, nil
