@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/lanyardhq/lanyard/helpers/mcp"
+	"github.com/lanyardhq/lanyard/internal/mcpauth"
 )
 
 // SetupMcpCmd prints the configuration snippet MCP clients take for a
@@ -33,6 +34,9 @@ func (c *SetupMcpCmd) Run(env *Env) error {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, string(out))
+	if c.Profile == "" {
+		fmt.Fprintf(env.Stderr, "lanyard: without --profile, lanyard mcp uses profile %q, which it makes on its first start from the server's 401 (it registers a public client and opens the browser to log in; headless: run lanyard login %s once it exists)\n", mcpauth.ProfileName(u), mcpauth.ProfileName(u))
+	}
 	fmt.Fprintln(env.Stderr, `lanyard: add the "mcpServers" entry to your client's config: Claude Desktop claude_desktop_config.json, Cursor ~/.cursor/mcp.json, Windsurf ~/.codeium/windsurf/mcp_config.json; VS Code .vscode/mcp.json takes the same entry under "servers". Use the full path of lanyard if the client does not search PATH.`)
 	return nil
 }
