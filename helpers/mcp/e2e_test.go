@@ -11,7 +11,6 @@ package mcp_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -185,11 +184,11 @@ func (wd *world) lanyard(stdin string, args ...string) (string, int) {
 	return string(out), 0
 }
 
-func startServer(t *testing.T, sdk, verify string) string {
+func startServer(t *testing.T, sdk, verify string, env ...string) string {
 	t.Helper()
 	cmd := exec.Command("node", filepath.Join(sdk, "server.mjs"))
 	cmd.Dir = sdk
-	cmd.Env = append(os.Environ(), "VERIFY_URL="+verify)
+	cmd.Env = append(append(os.Environ(), "VERIFY_URL="+verify), env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -493,5 +492,70 @@ func TestSetupMcp(t *testing.T) {
 	if want := []string{"mcp", "https://mcp.example.com/mcp", "--profile", "acme"}; !ok || s.Command != "lanyard" || !slices.Equal(s.Args, want) {
 		t.Errorf("got %s, want mcp-example-com running lanyard %q", out, want)
 	}
-	_ = context.Background
+}
+
+// TestRelayDiscovers: no --profile and no profile yet. lanyard mcp follows
+// the server's 401 to its resource metadata and authorization server,
+// registers a public client, appends a profile without secrets, logs in
+// in the (test's) browser with PKCE and resource, and relays. The next
+// start reuses the profile, the client and the tokens.
+func TestRelayDiscovers(t *testing.T) {
+	sdk := sdkDir(t)
+	bin := testbin.Build(t, "lanyard")
+	as, err := testprovider.StartMCPAuth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { as.Close() })
+	wd := &world{t: t, bin: bin, sdk: sdk}
+	wd.server = startServer(t, sdk, as.URL+"/verify", "AS_URL="+as.URL)
+	as.SetResource(wd.server)
+	wd.home, err = os.MkdirTemp("", "lym")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(wd.home) })
+	wd.extra = map[string]string{
+		"LANYARD_KEYRING_BACKEND":    "file",
+		"LANYARD_KEYRING_PASSPHRASE": "test-passphrase",
+		"BROWSER":                    "node " + filepath.Join(sdk, "browser.mjs"),
+	}
+	if client.Off(os.Getenv) {
+		wd.extra["LANYARD_AGENT"] = "off"
+	}
+	wd.env = []string{"HOME=" + wd.home, "PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "LANG=C"}
+	for k, v := range wd.extra {
+		wd.env = append(wd.env, k+"="+v)
+	}
+	t.Cleanup(func() { wd.lanyard("", "agent", "stop") })
+
+	for i := range 2 {
+		got := wd.run("init,list,echo")
+		if got.Error != "" || len(got.Echo) != 1 {
+			t.Fatalf("start %d: %+v", i+1, got)
+		}
+	}
+	if n := as.Registrations(); n != 1 {
+		t.Errorf("got %d client registrations for two starts, want 1", n)
+	}
+	if n := as.TokenRequests(); n != 1 {
+		t.Errorf("got %d token requests for two starts, want 1 (the code exchange)", n)
+	}
+	for _, r := range as.Resources() {
+		if r != wd.server {
+			t.Errorf("got resource %q on an authorization or token request, want %q", r, wd.server)
+		}
+	}
+	cfg, err := os.ReadFile(filepath.Join(wd.home, ".config", "lanyard", "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# Written by lanyard mcp", `client_id = "dyn_`, `client_auth = "none"`, `resource = ["` + wd.server + `"]`} {
+		if !strings.Contains(string(cfg), want) {
+			t.Errorf("profiles file lacks %q:\n%s", want, cfg)
+		}
+	}
+	if strings.Contains(string(cfg), "client_secret") {
+		t.Errorf("profiles file holds a client secret:\n%s", cfg)
+	}
 }

@@ -54,6 +54,17 @@ const app = express();
 app.use(express.json());
 app.get('/_stats', (_req, res) => res.json(stats));
 
+// RFC 9728 protected resource metadata, when AS_URL names the
+// authorization server (the discovery scenario).
+const asURL = process.env.AS_URL;
+app.get('/.well-known/oauth-protected-resource/mcp', (_req, res) => {
+  if (!asURL) {
+    res.status(404).end();
+    return;
+  }
+  res.json({ resource: `${base}/mcp`, authorization_servers: [asURL], scopes_supported: ['mcp:tools'] });
+});
+
 let base = '';
 const auth = (req, res, next) =>
   requireBearerAuth({ verifier, resourceMetadataUrl: `${base}/.well-known/oauth-protected-resource/mcp` })(req, res, next);
