@@ -32,7 +32,7 @@ func (c *McpCmd) Run(ctx context.Context, env *Env) error {
 	if profile == "" {
 		var err error
 		if profile, err = mcpProfile(ctx, env, c.URL); err != nil {
-			return err
+			return mcp.Refuse(ctx, readCloser(env.Stdin), writeCloser(env.Stdout), env.Stderr, err)
 		}
 	}
 	r := &mcp.Relay{

@@ -559,3 +559,18 @@ func TestRelayDiscovers(t *testing.T) {
 		t.Errorf("profiles file holds a client secret:\n%s", cfg)
 	}
 }
+
+// TestRelayNoServerAuth: without --profile, a server that cannot say how
+// to authorize (here: nothing listens) fails initialize with the reason.
+func TestRelayNoServerAuth(t *testing.T) {
+	wd := newWorld(t)
+	wd.server = "http://127.0.0.1:1/mcp"
+	start := time.Now()
+	got := wd.run("init")
+	if !strings.Contains(got.Error, "could not reach the MCP server") {
+		t.Errorf("got client error %q, want it to say the server could not be reached", got.Error)
+	}
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("took %s, want it fast", took)
+	}
+}

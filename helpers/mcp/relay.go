@@ -286,3 +286,32 @@ func (s *session) listenOnce(ctx context.Context, from string, lastID *string) (
 	})
 	return got, retry, err
 }
+
+// Refuse is the relay that could not start (no profile could be made for
+// the server): it answers every call of the MCP client, initialize first,
+// with err as a JSON-RPC error until in ends, so the client shows why
+// rather than "server disconnected". It returns err.
+func Refuse(ctx context.Context, in io.ReadCloser, out io.WriteCloser, stderr io.Writer, err error) error {
+	fmt.Fprintf(stderr, "lanyard mcp: %v\n", err)
+	conn, cerr := (&sdk.IOTransport{Reader: in, Writer: out}).Connect(ctx)
+	if cerr != nil {
+		return err
+	}
+	defer conn.Close()
+	code := int64(codeUpstream)
+	var le *LoginError
+	if errors.As(err, &le) {
+		code = CodeLoginRequired
+	}
+	for {
+		msg, rerr := conn.Read(ctx)
+		if rerr != nil {
+			return err
+		}
+		if req, ok := msg.(*jsonrpc.Request); ok && req.IsCall() {
+			if werr := conn.Write(ctx, &jsonrpc.Response{ID: req.ID, Error: &jsonrpc.Error{Code: code, Message: "lanyard mcp: " + err.Error()}}); werr != nil {
+				return err
+			}
+		}
+	}
+}
