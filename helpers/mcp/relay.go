@@ -72,7 +72,9 @@ func (r *Relay) Run(ctx context.Context, in io.ReadCloser, out io.WriteCloser) e
 	downDone := make(chan error, 1)
 	go func() { downDone <- s.down(ctx) }()
 	upErr := s.up(ctx)
-	s.calls.Wait()
+	// The client is gone: answers to calls still under way have nowhere to
+	// go. Give them a moment, then cancel them with the session.
+	waitBounded(&s.calls, 2*time.Second)
 	// Shutdown (MCP lifecycle): the client closed stdin; DELETE the session.
 	closeErr := remote.Close()
 	cancel()
@@ -86,6 +88,15 @@ func (r *Relay) Run(ctx context.Context, in io.ReadCloser, out io.WriteCloser) e
 	}
 	_ = closeErr // a server that cannot delete the session is not our failure
 	return nil
+}
+
+func waitBounded(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 type session struct {
