@@ -259,8 +259,14 @@ type mcpClient struct {
 
 func (wd *world) start(steps string, args ...string) *mcpClient {
 	wd.t.Helper()
+	return wd.startCmd(steps, append([]string{filepath.Join(wd.bin, "lanyard"), "mcp", wd.server}, args...))
+}
+
+// startCmd starts client.mjs with server (the stdio server's argv).
+func (wd *world) startCmd(steps string, server []string) *mcpClient {
+	wd.t.Helper()
 	extra, _ := json.Marshal(wd.extra)
-	argv := append([]string{filepath.Join(wd.sdk, "client.mjs"), steps, filepath.Join(wd.bin, "lanyard"), "mcp", wd.server}, args...)
+	argv := append([]string{filepath.Join(wd.sdk, "client.mjs"), steps}, server...)
 	cmd := exec.Command("node", argv...)
 	cmd.Dir = wd.home
 	cmd.Env = append(slices.Clone(wd.env), "EXTRA_ENV="+string(extra))
@@ -286,6 +292,16 @@ func (wd *world) start(steps string, args ...string) *mcpClient {
 // result waits (bounded) for the client's report.
 func (c *mcpClient) result(t *testing.T) seen {
 	t.Helper()
+	s, ok := c.resultWithin(t, 60*time.Second)
+	if !ok {
+		t.Fatal("the MCP client did not finish within 60s")
+	}
+	return s
+}
+
+// resultWithin is result, with ok false (and the client killed) after d.
+func (c *mcpClient) resultWithin(t *testing.T, d time.Duration) (seen, bool) {
+	t.Helper()
 	ch := make(chan string, 1)
 	go func() {
 		for {
@@ -303,11 +319,11 @@ func (c *mcpClient) result(t *testing.T) seen {
 		if err := json.Unmarshal([]byte(l), &s); err != nil {
 			t.Fatalf("MCP client said %q", l)
 		}
-		return s
-	case <-time.After(60 * time.Second):
-		t.Fatal("the MCP client did not finish within 60s")
+		return s, true
+	case <-time.After(d):
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		return seen{}, false
 	}
-	return seen{}
 }
 
 // hold waits until the client is at its hold step.
@@ -573,4 +589,10 @@ func TestRelayNoServerAuth(t *testing.T) {
 	if took := time.Since(start); took > 15*time.Second {
 		t.Errorf("took %s, want it fast", took)
 	}
+}
+
+// kill kills the client and the stdio server it started.
+func (c *mcpClient) kill() {
+	_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	_ = c.cmd.Wait()
 }

@@ -45,6 +45,27 @@ type MCPAuth struct {
 	challenges    map[string]string   // code -> S256 challenge
 	registrations atomic.Int64
 	resources     []string // resource of each authorize and token request
+	delay         atomic.Int64 // token endpoint delay (ns), after the grant is spent
+}
+
+// SetTokenDelay makes the token endpoint answer d after it has spent the
+// presented code or refresh token: a client killed meanwhile loses a
+// rotated refresh token unless something else receives it.
+func (e *MCPAuth) SetTokenDelay(d time.Duration) { e.delay.Store(int64(d)) }
+
+// IssuedTokens are every access and refresh token issued so far, for
+// looking for them in clear on disk.
+func (e *MCPAuth) IssuedTokens() []string {
+	e.core.mu.Lock()
+	defer e.core.mu.Unlock()
+	var out []string
+	for t := range e.access {
+		out = append(out, t)
+	}
+	for t := range e.refresh {
+		out = append(out, t)
+	}
+	return out
 }
 
 // StartMCPAuth starts the emulator.
@@ -220,9 +241,11 @@ func (e *MCPAuth) serveToken(w http.ResponseWriter, r *http.Request) *oauthError
 		return errf(http.StatusBadRequest, "unsupported_grant_type", "mcpauth: grant_type %q is not supported", f.Get("grant_type"))
 	}
 	at, exp := e.issueAccess(g, 0)
+	rt := e.issueRefresh(g)
+	time.Sleep(time.Duration(e.delay.Load()))
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token": at, "token_type": "Bearer", "expires_in": exp,
-		"scope": strings.Join(g.scopes, " "), "refresh_token": e.issueRefresh(g),
+		"scope": strings.Join(g.scopes, " "), "refresh_token": rt,
 	})
 	return nil
 }
