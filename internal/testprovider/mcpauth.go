@@ -44,7 +44,7 @@ type MCPAuth struct {
 	clients       map[string][]string // client_id -> redirect URIs
 	challenges    map[string]string   // code -> S256 challenge
 	registrations atomic.Int64
-	resources     []string // resource of each authorize and token request
+	resources     []string     // resource of each authorize and token request
 	delay         atomic.Int64 // token endpoint delay (ns), after the grant is spent
 }
 
