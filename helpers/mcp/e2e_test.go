@@ -219,7 +219,7 @@ func startServer(t *testing.T, sdk, verify string, env ...string) string {
 
 // stats are the MCP server's counters.
 type stats struct {
-	Post, Get, Delete, Unauthorized, Sessions, Calls int
+	Post, Get, Delete, Unauthorized, Sessions, Calls, Resumed int
 	Deleted                                          []string
 	ProtocolVersions                                 []string
 }
@@ -350,25 +350,30 @@ func (wd *world) run(steps string, args ...string) seen {
 
 func TestRelay(t *testing.T) {
 	wd := newWorld(t)
-	got := wd.run("init,list,echo,notify", "--profile", "wl")
+	got := wd.run("init,list,echo,notify,drop", "--profile", "wl")
 	if got.Error != "" {
 		t.Fatalf("client error %q; lanyard mcp said:\n%s", got.Error, got.Stderr)
 	}
 	if got.Server != "lanyard-e2e" {
 		t.Errorf("got server %q, want lanyard-e2e", got.Server)
 	}
-	if want := []string{"echo", "notify"}; !slices.Equal(got.Tools, want) {
+	if want := []string{"drop", "echo", "notify"}; !slices.Equal(got.Tools, want) {
 		t.Errorf("got tools %q, want %q", got.Tools, want)
 	}
 	if want := []string{"echo: hi"}; !slices.Equal(got.Echo, want) {
 		t.Errorf("got echo %q, want %q", got.Echo, want)
 	}
-	for _, n := range []string{"on the request stream", "on the GET stream"} {
+	// "after the drop" was sent while the GET stream was closed: only a
+	// resumption with Last-Event-ID brings it.
+	for _, n := range []string{"on the request stream", "on the GET stream", "after the drop"} {
 		if !slices.Contains(got.Notifications, n) {
 			t.Errorf("got notifications %q, want %q among them", got.Notifications, n)
 		}
 	}
 	s := wd.stats()
+	if s.Resumed == 0 {
+		t.Errorf("the GET stream was never resumed with Last-Event-ID (%d GETs)", s.Get)
+	}
 	if s.Sessions != 1 || s.Delete != 1 || len(s.Deleted) != 1 {
 		t.Errorf("got %d sessions, %d DELETEs (%q), want 1 session deleted on shutdown", s.Sessions, s.Delete, s.Deleted)
 	}

@@ -36,6 +36,11 @@ const step = async (name) => {
       for (let i = 0; i < 100 && out.notifications.length < 2; i++) await wait(50);
       break;
     }
+    case 'drop': {
+      out.drop = (await client.callTool({ name: 'drop', arguments: {} })).content[0].text;
+      for (let i = 0; i < 200 && !out.notifications.includes('after the drop'); i++) await wait(50);
+      break;
+    }
     case 'hold': {
       // Wait for a line on stdin: the test changes the world in between.
       process.stdout.write(JSON.stringify({ holding: true }) + '\n');

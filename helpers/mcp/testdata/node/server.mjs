@@ -12,16 +12,41 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 import { z } from 'zod';
 
 const verifyURL = process.env.VERIFY_URL;
 if (!verifyURL) throw new Error('VERIFY_URL is required');
 
-const stats = { post: 0, get: 0, delete: 0, unauthorized: 0, sessions: 0, deleted: [], protocolVersions: [], calls: 0 };
+const stats = { post: 0, get: 0, delete: 0, unauthorized: 0, sessions: 0, deleted: [], protocolVersions: [], calls: 0, resumed: 0 };
 const transports = new Map();
 
-function newServer() {
+// An event store for resumable streams. (The SDK's example store derives
+// the stream from the event id's text before its first "_", which is empty
+// for the GET stream's id "_GET_stream", so it never replays that stream.)
+class EventStore {
+  constructor() {
+    this.events = [];
+  }
+  async storeEvent(streamId, message) {
+    const id = String(this.events.length + 1);
+    this.events.push({ id, streamId, message });
+    return id;
+  }
+  async getStreamIdForEventId(id) {
+    return this.events.find((e) => e.id === id)?.streamId;
+  }
+  async replayEventsAfter(lastEventId, { send }) {
+    const i = this.events.findIndex((e) => e.id === lastEventId);
+    if (i < 0) return '';
+    const { streamId } = this.events[i];
+    for (const e of this.events.slice(i + 1)) {
+      if (e.streamId === streamId) await send(e.id, e.message);
+    }
+    return streamId;
+  }
+}
+
+function newServer(transport) {
   const server = new McpServer({ name: 'lanyard-e2e', version: '1.0.0' }, { capabilities: { logging: {} } });
   server.registerTool('echo', { description: 'Echo the text', inputSchema: { text: z.string() } }, async ({ text }) => {
     stats.calls++;
@@ -35,6 +60,14 @@ function newServer() {
       server.server.sendLoggingMessage({ level: 'info', data: 'on the GET stream' }).catch(() => {});
     }, 200);
     return { content: [{ type: 'text', text: `notified ${sid}` }] };
+  });
+  server.registerTool('drop', { description: 'Close the GET stream, then notify: the client must resume with Last-Event-ID', inputSchema: {} }, async () => {
+    stats.calls++;
+    transport().closeStandaloneSSEStream();
+    setTimeout(() => {
+      server.server.sendLoggingMessage({ level: 'info', data: 'after the drop' }).catch(() => {});
+    }, 100);
+    return { content: [{ type: 'text', text: 'dropped' }] };
   });
   return server;
 }
@@ -75,6 +108,7 @@ app.all('/mcp', auth, async (req, res) => {
   const sid = req.headers['mcp-session-id'];
   if (req.method === 'POST') stats.post++;
   if (req.method === 'GET') stats.get++;
+  if (req.method === 'GET' && req.headers['last-event-id']) stats.resumed++;
   if (req.method === 'DELETE') {
     stats.delete++;
     if (sid) stats.deleted.push(sid);
@@ -87,7 +121,8 @@ app.all('/mcp', auth, async (req, res) => {
     }
     transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      eventStore: new InMemoryEventStore(),
+      eventStore: new EventStore(),
+      retryInterval: 200,
       onsessioninitialized: (id) => {
         stats.sessions++;
         transports.set(id, transport);
@@ -96,7 +131,8 @@ app.all('/mcp', auth, async (req, res) => {
     transport.onclose = () => {
       if (transport.sessionId) transports.delete(transport.sessionId);
     };
-    await newServer().connect(transport);
+    const t = transport;
+    await newServer(() => t).connect(transport);
   }
   await transport.handleRequest(req, res, req.body);
 });
