@@ -28,6 +28,11 @@ type McpCmd struct {
 
 // Run relays stdin/stdout to the server until stdin ends.
 func (c *McpCmd) Run(ctx context.Context, env *Env) error {
+	if _, err := mcp.ServerURL(c.URL); err != nil {
+		// The MCP client shows the initialize error; a process that exits
+		// at once shows up as "server disconnected".
+		return mcp.Refuse(ctx, readCloser(env.Stdin), writeCloser(env.Stdout), env.Stderr, err)
+	}
 	profile := c.Profile
 	if profile == "" {
 		var err error

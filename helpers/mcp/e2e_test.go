@@ -601,3 +601,14 @@ func (c *mcpClient) kill() {
 	_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
 	_ = c.cmd.Wait()
 }
+
+// TestRelayBadURL: a URL lanyard refuses (plain http to another host)
+// fails initialize with what to change.
+func TestRelayBadURL(t *testing.T) {
+	wd := newWorld(t)
+	wd.server = "http://mcp.example.com/mcp"
+	got := wd.run("init", "--profile", "wl")
+	if !strings.Contains(got.Error, "use https") {
+		t.Errorf("got client error %q, want it to say: use https", got.Error)
+	}
+}
