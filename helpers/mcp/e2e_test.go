@@ -220,8 +220,8 @@ func startServer(t *testing.T, sdk, verify string, env ...string) string {
 // stats are the MCP server's counters.
 type stats struct {
 	Post, Get, Delete, Unauthorized, Sessions, Calls, Resumed int
-	Deleted                                          []string
-	ProtocolVersions                                 []string
+	Deleted                                                   []string
+	ProtocolVersions                                          []string
 }
 
 func (wd *world) stats() stats {
