@@ -17,13 +17,13 @@ type SetupMcpCmd struct {
 
 // Run prints the snippet on stdout and where it goes on stderr.
 func (c *SetupMcpCmd) Run(env *Env) error {
-	u, err := mcp.ServerURL(c.URL)
+	u, err := mcpauth.ServerURL(c.URL)
 	if err != nil {
 		return err
 	}
 	name := c.Name
 	if name == "" {
-		name = mcp.ServerName(u)
+		name = mcpauth.ServerName(u)
 	}
 	args := []string{"mcp", u.String()}
 	if c.Profile != "" {

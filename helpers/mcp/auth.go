@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/mcpauth"
 )
 
 // LoginError is a profile that needs a person to log in, where lanyard mcp
@@ -101,8 +102,8 @@ type bearer struct {
 var ErrOtherOrigin = errors.New("refusing to send the token to another origin than the MCP server's")
 
 func (b *bearer) RoundTrip(req *http.Request) (*http.Response, error) {
-	if Origin(req.URL) != b.origin {
-		return nil, fmt.Errorf("%w (%s)", ErrOtherOrigin, Origin(req.URL))
+	if mcpauth.Origin(req.URL) != b.origin {
+		return nil, fmt.Errorf("%w (%s)", ErrOtherOrigin, mcpauth.Origin(req.URL))
 	}
 	tok, err := b.tokens.get(req.Context(), "")
 	if err != nil {
@@ -149,8 +150,8 @@ func httpClient(b *bearer) *http.Client {
 	return &http.Client{
 		Transport: b,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if Origin(req.URL) != b.origin {
-				return fmt.Errorf("%w: the server redirected to %s", ErrOtherOrigin, Origin(req.URL))
+			if mcpauth.Origin(req.URL) != b.origin {
+				return fmt.Errorf("%w: the server redirected to %s", ErrOtherOrigin, mcpauth.Origin(req.URL))
 			}
 			if len(via) >= 5 {
 				return errors.New("more than 5 redirects from the MCP server")

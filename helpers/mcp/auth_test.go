@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/mcpauth"
 )
 
 // fixedTokens answers every request with the next token of a list, and
@@ -40,8 +41,8 @@ func newBearer(t *testing.T, serverURL string, r wire.Resolver) *http.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return httpClient(&bearer{origin: Origin(u), base: http.DefaultTransport,
-		tokens: &tokens{resolver: r, profile: "p", resource: CanonicalResource(u)}})
+	return httpClient(&bearer{origin: mcpauth.Origin(u), base: http.DefaultTransport,
+		tokens: &tokens{resolver: r, profile: "p", resource: mcpauth.CanonicalResource(u)}})
 }
 
 // TestBearerRefusesOtherOrigins: a redirect to another origin is refused

@@ -5,9 +5,9 @@
 //
 // The transports are the official Go SDK's (mcp.IOTransport on stdio,
 // mcp.StreamableClientTransport over HTTP); messages pass as raw JSON-RPC,
-// never through the SDK's client. This file holds the pure parts: server
-// URL checks, server-sent events, WWW-Authenticate challenges, the client
-// configuration snippet.
+// never through the SDK's client. This file holds the pure parts:
+// server-sent events and the client configuration snippet (the server's
+// URL, origin and challenges are internal/mcpauth's).
 package mcp
 
 import (
@@ -15,65 +15,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 )
-
-// ServerURL checks the MCP server URL a person typed: https, or http on a
-// loopback host; no fragment, no credentials.
-func ServerURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("%q is not an MCP server URL; give the server's full URL, e.g. https://mcp.example.com/mcp", raw)
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && loopback(u.Hostname()):
-	default:
-		return nil, fmt.Errorf("MCP server URL %q: use https (http only for 127.0.0.1, ::1 or localhost)", raw)
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("MCP server URL %q: remove the user:password part; lanyard sends a bearer token", raw)
-	}
-	if u.Fragment != "" {
-		return nil, fmt.Errorf("MCP server URL %q: remove the #fragment", raw)
-	}
-	return u, nil
-}
-
-func loopback(host string) bool {
-	return host == "127.0.0.1" || host == "::1" || host == "localhost"
-}
-
-// Origin is scheme://host[:port] in lower case, with the default port
-// dropped: the only place the token may go.
-func Origin(u *url.URL) string {
-	host := strings.ToLower(u.Hostname())
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	port := u.Port()
-	scheme := strings.ToLower(u.Scheme)
-	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
-		port = ""
-	}
-	if port != "" {
-		host += ":" + port
-	}
-	return scheme + "://" + host
-}
-
-// CanonicalResource is the server's canonical URI (MCP authorization,
-// "Canonical Server URI"; RFC 8707 §2): lower-case scheme and host, no
-// fragment, no query, no trailing slash.
-func CanonicalResource(u *url.URL) string {
-	path := strings.TrimSuffix(u.EscapedPath(), "/")
-	return Origin(u) + path
-}
 
 // Event is one server-sent event (WHATWG HTML, "Server-sent events").
 type Event struct {
@@ -173,68 +119,6 @@ func readLine(br *bufio.Reader) (string, error) {
 	}
 }
 
-// Challenge is what a 401 or 403 says in its WWW-Authenticate Bearer
-// challenge (RFC 6750 §3, RFC 9728 §5.1).
-type Challenge struct {
-	Error            string // invalid_token, insufficient_scope
-	Scope            string // the scopes the request needs
-	ResourceMetadata string // RFC 9728 protected resource metadata URL
-}
-
-// ParseChallenge reads the Bearer challenge of a WWW-Authenticate header
-// value; ok is false when there is none.
-func ParseChallenge(header string) (c Challenge, ok bool) {
-	s := strings.TrimSpace(header)
-	for s != "" {
-		scheme, rest, _ := strings.Cut(s, " ")
-		scheme = strings.TrimSuffix(scheme, ",")
-		params, next := authParams(rest)
-		if strings.EqualFold(scheme, "Bearer") {
-			return Challenge{Error: params["error"], Scope: params["scope"], ResourceMetadata: params["resource_metadata"]}, true
-		}
-		s = strings.TrimSpace(next)
-	}
-	return Challenge{}, false
-}
-
-// authParams reads auth-params (k=v or k="quoted") up to the next scheme.
-func authParams(s string) (map[string]string, string) {
-	out := map[string]string{}
-	for {
-		s = strings.TrimLeft(s, " ,")
-		eq := strings.IndexByte(s, '=')
-		sp := strings.IndexAny(s, " ,")
-		if s == "" || eq <= 0 || (sp >= 0 && sp < eq) {
-			return out, s // the next challenge's scheme, or the end
-		}
-		key := strings.ToLower(s[:eq])
-		s = s[eq+1:]
-		var val string
-		if strings.HasPrefix(s, `"`) {
-			var b strings.Builder
-			i := 1
-			for ; i < len(s) && s[i] != '"'; i++ {
-				if s[i] == '\\' && i+1 < len(s) {
-					i++
-				}
-				b.WriteByte(s[i])
-			}
-			val = b.String()
-			if i < len(s) {
-				i++
-			}
-			s = s[i:]
-		} else {
-			end := strings.IndexAny(s, " ,")
-			if end < 0 {
-				end = len(s)
-			}
-			val, s = s[:end], s[end:]
-		}
-		out[key] = val
-	}
-}
-
 // ClientConfig is the JSON snippet MCP clients share (Claude Desktop's
 // claude_desktop_config.json, Cursor's mcp.json, VS Code's mcp.json under
 // "servers"): a stdio server started as command with args.
@@ -244,19 +128,4 @@ func ClientConfig(name, command string, args []string) ([]byte, error) {
 		Args    []string `json:"args"`
 	}
 	return json.MarshalIndent(map[string]map[string]server{"mcpServers": {name: {Command: command, Args: args}}}, "", "  ")
-}
-
-// ServerName is a config key for the server at u: its host without dots
-// that clients dislike in names (mcp.example.com -> mcp-example-com).
-func ServerName(u *url.URL) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(u.Hostname()) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('-')
-		}
-	}
-	return strings.Trim(b.String(), "-")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/mcpauth"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -41,7 +42,7 @@ type Relay struct {
 // Run relays between in/out (the MCP client's pipes) and the server until
 // in ends (then the session is deleted at the server) or ctx is done.
 func (r *Relay) Run(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
-	u, err := ServerURL(r.URL)
+	u, err := mcpauth.ServerURL(r.URL)
 	if err != nil {
 		return err
 	}
@@ -49,8 +50,8 @@ func (r *Relay) Run(ctx context.Context, in io.ReadCloser, out io.WriteCloser) e
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	b := &bearer{origin: Origin(u), base: base, tokens: &tokens{
-		resolver: r.Resolver, profile: r.Profile, resource: CanonicalResource(u), interactive: r.Interactive,
+	b := &bearer{origin: mcpauth.Origin(u), base: base, tokens: &tokens{
+		resolver: r.Resolver, profile: r.Profile, resource: mcpauth.CanonicalResource(u), interactive: r.Interactive,
 	}}
 	hc := httpClient(b)
 	ctx, cancel := context.WithCancel(ctx)

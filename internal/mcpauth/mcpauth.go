@@ -16,9 +16,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
 	"strings"
 
-	"github.com/lanyardhq/lanyard/helpers/mcp"
 	"github.com/lanyardhq/lanyard/internal/backchannel"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/discovery"
@@ -52,11 +53,11 @@ var ErrNoAuth = errors.New("the MCP server did not answer 401 to a request witho
 
 // Discover probes serverURL without a token and follows its 401.
 func Discover(ctx context.Context, hc *http.Client, serverURL string) (*Server, error) {
-	u, err := mcp.ServerURL(serverURL)
+	u, err := ServerURL(serverURL)
 	if err != nil {
 		return nil, err
 	}
-	resource := mcp.CanonicalResource(u)
+	resource := CanonicalResource(u)
 	body := `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"lanyard","version":"probe"}}}`
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(body))
 	if err != nil {
@@ -73,7 +74,7 @@ func Discover(ctx context.Context, hc *http.Client, serverURL string) (*Server, 
 	if resp.StatusCode != http.StatusUnauthorized {
 		return nil, fmt.Errorf("%w (HTTP %d); lanyard mcp relays only to servers that take OAuth tokens", ErrNoAuth, resp.StatusCode)
 	}
-	ch, _ := mcp.ParseChallenge(resp.Header.Get("WWW-Authenticate"))
+	ch, _ := ParseChallenge(resp.Header.Get("WWW-Authenticate"))
 	var candidates []string
 	if ch.ResourceMetadata != "" {
 		candidates = []string{ch.ResourceMetadata}
@@ -117,18 +118,6 @@ func Discover(ctx context.Context, hc *http.Client, serverURL string) (*Server, 
 		scopes = prm.ScopesSupported
 	}
 	return &Server{Resource: resource, Issuer: issuer, Metadata: md, Scopes: scopes}, nil
-}
-
-// WellKnown are the RFC 9728 §3.1 metadata URLs of u: the well-known path
-// inserted before u's path, then at the root.
-func WellKnown(u *url.URL) []string {
-	origin := mcp.Origin(u)
-	path := strings.TrimSuffix(u.EscapedPath(), "/")
-	out := []string{}
-	if path != "" {
-		out = append(out, origin+"/.well-known/oauth-protected-resource"+path)
-	}
-	return append(out, origin+"/.well-known/oauth-protected-resource")
 }
 
 // Register registers lanyard as a public client (RFC 7591 §2:
@@ -202,39 +191,58 @@ func fetchJSON[T any](ctx context.Context, hc *http.Client, u string) (*T, error
 	return &v, nil
 }
 
-// ProfileName is the name of the profile lanyard mcp makes for u: its host,
-// and its port when it has one.
-func ProfileName(u *url.URL) string {
-	name := "mcp-" + mcp.ServerName(u)
-	if p := u.Port(); p != "" {
-		name += "-" + p
+// NewProfile is the profile lanyard mcp appends for s: marked as its
+// own, with the registered public client's id and nothing secret.
+func (s *Server) NewProfile(name, serverURL, clientID string) config.NewProfile {
+	return config.NewProfile{
+		Name: name, Issuer: s.Issuer, Grant: "authorization_code", ClientID: clientID, ClientAuth: "none",
+		RedirectURI: RedirectURI, PKCE: "S256", Scopes: s.Scopes, Resource: []string{s.Resource},
+		WrittenBy: "lanyard mcp",
+		Note:      "For the MCP server " + serverURL + "; client_id was registered at the\nauthorization server (RFC 7591, a public client: no secret).",
 	}
-	return name
 }
 
-// ProfileTOML is the profile lanyard mcp appends for s: marked as its
-// own, with the registered public client's id and nothing secret.
-func ProfileTOML(name, serverURL, clientID string, s *Server, date string) string {
-	q := func(v string) string { b, _ := json.Marshal(v); return string(b) }
-	list := func(v []string) string {
-		parts := make([]string, len(v))
-		for i, x := range v {
-			parts[i] = q(x)
+// Ensure returns the name of the profile lanyard mcp uses for the server
+// at u: reused when the profiles file at path has it (its registered
+// client too), else made now from the server's 401 (Discover, Register)
+// and appended. made says whether it was appended by this call.
+func Ensure(ctx context.Context, hc *http.Client, path string, u *url.URL) (name string, made bool, err error) {
+	name = ProfileName(u)
+	p, err := existing(path, name)
+	if err != nil {
+		return "", false, err
+	}
+	if p != nil {
+		if !slices.Contains(p.Resources(), CanonicalResource(u)) {
+			return "", false, fmt.Errorf("profile %q (%s:%d) is not for %s (its resource is %q); pass --profile, or remove that profile", name, p.File, p.Line, CanonicalResource(u), p.Resources())
 		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return name, false, nil
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n# Written by lanyard mcp on %s for the MCP server %s.\n", date, serverURL)
-	b.WriteString("# client_id was registered at the authorization server (RFC 7591, a public client: no secret).\n")
-	fmt.Fprintf(&b, "[profiles.%s]\n", name)
-	fmt.Fprintf(&b, "issuer = %s\n", q(s.Issuer))
-	b.WriteString("grant = \"authorization_code\"\n")
-	fmt.Fprintf(&b, "client_id = %s\n", q(clientID))
-	b.WriteString("client_auth = \"none\"\n")
-	fmt.Fprintf(&b, "redirect_uri = %s\n", q(RedirectURI))
-	if len(s.Scopes) > 0 {
-		fmt.Fprintf(&b, "scopes = %s\n", list(s.Scopes))
+	s, err := Discover(ctx, hc, u.String())
+	if err != nil {
+		return "", false, err
 	}
-	fmt.Fprintf(&b, "resource = %s\n", list([]string{s.Resource}))
-	return b.String()
+	clientID, err := Register(ctx, hc, s)
+	if err != nil {
+		return "", false, err
+	}
+	if err := config.AppendProfile(path, s.NewProfile(name, u.String(), clientID)); err != nil {
+		// Another lanyard mcp for the same server may have won the race.
+		if p, _ := existing(path, name); p != nil {
+			return name, false, nil
+		}
+		return "", false, err
+	}
+	return name, true, nil
+}
+
+func existing(path, name string) (*config.Profile, error) {
+	cfg, err := config.Load(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Profiles[name], nil
 }

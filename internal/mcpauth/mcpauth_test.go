@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lanyardhq/lanyard/internal/config"
 )
@@ -87,7 +90,7 @@ func TestDiscoverAndRegister(t *testing.T) {
 			t.Errorf("registered redirect_uris %v, want [%s]", f.registered["redirect_uris"], RedirectURI)
 		}
 		u, _ := url.Parse(f.mcp.URL + "/mcp")
-		text := ProfileTOML(ProfileName(u), u.String(), id, s, "2026-01-01")
+		text := s.NewProfile(ProfileName(u), u.String(), id).TOML(time.Now())
 		if strings.Contains(text, "must-not-be-kept") || strings.Contains(text, "client_secret") {
 			t.Errorf("the profile holds a secret:\n%s", text)
 		}
@@ -96,7 +99,7 @@ func TestDiscoverAndRegister(t *testing.T) {
 			t.Fatalf("%v\n%s", err, text)
 		}
 		p := cfg.Profiles[ProfileName(u)]
-		if p == nil || p.ClientID != "dyn-123" || p.ClientAuth != "none" || len(p.Resource) != 1 || p.Resource[0] != s.Resource {
+		if p == nil || p.ClientID != "dyn-123" || p.ClientAuth != "none" || p.PKCE != "S256" || p.RedirectURI != RedirectURI || len(p.Resource) != 1 || p.Resource[0] != s.Resource {
 			t.Errorf("got profile %+v", p)
 		}
 	}
@@ -129,5 +132,42 @@ func TestWellKnown(t *testing.T) {
 	want := "https://mcp.example.com/.well-known/oauth-protected-resource/v1/mcp https://mcp.example.com/.well-known/oauth-protected-resource"
 	if got != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// TestEnsure: the first start appends the profile, later starts reuse it
+// without registering again, and a profile of that name for another
+// server is refused with what to do.
+func TestEnsure(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(t.TempDir(), "lanyard", "config.toml")
+	u, _ := url.Parse(f.mcp.URL + "/mcp")
+	name, made, err := Ensure(context.Background(), http.DefaultClient, path, u)
+	if err != nil || !made || name != ProfileName(u) {
+		t.Fatalf("first start: got %q, %v, %v", name, made, err)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), "# Written by lanyard mcp on ") || !strings.Contains(string(data), "For the MCP server "+u.String()) {
+		t.Errorf("the profile is not marked as lanyard mcp's:\n%s", data)
+	}
+	f.registered = nil
+	if name, made, err = Ensure(context.Background(), http.DefaultClient, path, u); err != nil || made || name != ProfileName(u) {
+		t.Fatalf("second start: got %q, %v, %v", name, made, err)
+	}
+	if f.registered != nil {
+		t.Errorf("the second start registered another client: %v", f.registered)
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(data) {
+		t.Errorf("the second start changed the profiles file:\n%s", after)
+	}
+
+	other := filepath.Join(t.TempDir(), "config.toml")
+	text := "[profiles." + ProfileName(u) + "]\nissuer = \"" + f.as.URL + "\"\ngrant = \"authorization_code\"\nclient_id = \"x\"\nclient_auth = \"none\"\nresource = [\"https://elsewhere.example.com/mcp\"]\n"
+	if err := os.WriteFile(other, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = Ensure(context.Background(), http.DefaultClient, other, u)
+	if err == nil || !strings.Contains(err.Error(), "pass --profile, or remove that profile") || !strings.Contains(err.Error(), other+":1") {
+		t.Errorf("got %v, want a refusal naming %s:1 and what to do", err, other)
 	}
 }
