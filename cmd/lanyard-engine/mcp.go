@@ -31,8 +31,8 @@ func (c *McpCmd) Run(ctx context.Context, env *Env) error {
 		return mcp.Refuse(ctx, in, out, env.Stderr, err)
 	}
 	profile := c.Profile
+	path := config.Path(env.Getenv)
 	if profile == "" {
-		path := config.Path(env.Getenv)
 		dctx, cancel := context.WithTimeout(ctx, time.Minute)
 		name, made, err := mcpauth.Ensure(dctx, backchannel.Client(0), path, u)
 		cancel()
@@ -51,6 +51,9 @@ func (c *McpCmd) Run(ctx context.Context, env *Env) error {
 		// relay says which command to run instead of waiting.
 		Interactive: browser.Opener(env.Getenv) != nil,
 		Stderr:      env.Stderr,
+		AddScopes: func(scopes []string) ([]string, error) {
+			return config.AddScopes(path, profile, scopes)
+		},
 	}
 	return r.Run(ctx, in, out)
 }

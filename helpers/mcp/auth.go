@@ -64,6 +64,21 @@ func (t *tokens) get(ctx context.Context, rejected string) (string, error) {
 			return "", t.loginErr
 		}
 	}
+	return t.answer(resp)
+}
+
+// login asks for a token with a login allowed (the step-up after the
+// profile's scopes grew: its stored token no longer matches the profile).
+func (t *tokens) login(ctx context.Context) (string, error) {
+	resp, err := t.resolver.Resolve(ctx, &wire.Request{Op: wire.OpGet, Tool: wire.ToolMCP, Profile: t.profile, Resource: t.resource, Interactive: t.interactive})
+	if err != nil {
+		return "", fmt.Errorf("could not reach the lanyard agent: %w", err)
+	}
+	return t.answer(resp)
+}
+
+// answer is the token in resp, or the error it stands for.
+func (t *tokens) answer(resp *wire.Response) (string, error) {
 	switch resp.Status {
 	case wire.StatusOK:
 		if resp.Token == "" {
@@ -95,6 +110,11 @@ type bearer struct {
 	version atomic.Value // string: the negotiated protocol version
 	// retries counts requests sent again after a 401 (tests, stats).
 	retries atomic.Int64
+	// addScopes adds scopes to the profile (nil: no step-up); stepped says
+	// the one step-up of this relay was tried.
+	addScopes func([]string) ([]string, error)
+	stderr    io.Writer
+	stepped   atomic.Bool
 }
 
 // ErrOtherOrigin is a request or redirect to another origin than the MCP
@@ -110,6 +130,9 @@ func (b *bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := b.send(req, tok)
+	if err == nil && resp.StatusCode == http.StatusForbidden {
+		return b.stepUp(req, resp)
+	}
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -159,4 +182,42 @@ func httpClient(b *bearer) *http.Client {
 			return nil
 		},
 	}
+}
+
+// stepUp answers a 403 insufficient_scope that names the scopes the
+// request needs (MCP authorization, "Scope Challenge Handling"): once per
+// relay, it adds them to the profile's scopes, logs in again (the profile
+// changed, so its stored token no longer serves it) and sends the request
+// again once. Any other 403, a second one, or a step-up that cannot run
+// goes to the client as it came: never a loop.
+func (b *bearer) stepUp(req *http.Request, resp *http.Response) (*http.Response, error) {
+	ch, _ := mcpauth.ParseChallenge(resp.Header.Get("WWW-Authenticate"))
+	scopes := mcpauth.StepUpScopes(ch)
+	if len(scopes) == 0 || b.addScopes == nil || (req.Body != nil && req.GetBody == nil) || !b.stepped.CompareAndSwap(false, true) {
+		return resp, nil
+	}
+	profile := b.tokens.profile
+	if !b.tokens.interactive {
+		fmt.Fprintf(b.stderr, "lanyard mcp: the server needs scopes %q (insufficient_scope); no browser can be opened here: add them to the scopes of profile %q and run: lanyard login %s\n", scopes, profile, profile)
+		return resp, nil
+	}
+	added, err := b.addScopes(scopes)
+	if err != nil {
+		fmt.Fprintf(b.stderr, "lanyard mcp: the server needs scopes %q (insufficient_scope): %v\n", scopes, err)
+		return resp, nil
+	}
+	if len(added) == 0 {
+		// The profile asks for them already: a new login would not help.
+		fmt.Fprintf(b.stderr, "lanyard mcp: the server refused scopes %q that profile %q already asks for (insufficient_scope)\n", scopes, profile)
+		return resp, nil
+	}
+	fmt.Fprintf(b.stderr, "lanyard mcp: the server needs scopes %q; added them to profile %q, logging in again\n", added, profile)
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	tok, err := b.tokens.login(req.Context())
+	if err != nil {
+		return nil, err
+	}
+	b.retries.Add(1)
+	return b.send(req, tok)
 }

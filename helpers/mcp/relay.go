@@ -37,6 +37,9 @@ type Relay struct {
 	Stderr      io.Writer
 	// Base is the HTTP transport (nil: http.DefaultTransport).
 	Base http.RoundTripper
+	// AddScopes adds scopes to the profile's scopes key and returns those
+	// it added: the step-up on a 403 insufficient_scope (nil: none).
+	AddScopes func(scopes []string) ([]string, error)
 }
 
 // Run relays between in/out (the MCP client's pipes) and the server until
@@ -52,7 +55,7 @@ func (r *Relay) Run(ctx context.Context, in io.ReadCloser, out io.WriteCloser) e
 	}
 	b := &bearer{origin: mcpauth.Origin(u), base: base, tokens: &tokens{
 		resolver: r.Resolver, profile: r.Profile, resource: mcpauth.CanonicalResource(u), interactive: r.Interactive,
-	}}
+	}, addScopes: r.AddScopes, stderr: r.Stderr}
 	hc := httpClient(b)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

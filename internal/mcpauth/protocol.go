@@ -107,6 +107,24 @@ type Challenge struct {
 	ResourceMetadata string // RFC 9728 protected resource metadata URL
 }
 
+// StepUpScopes are the scopes an insufficient_scope challenge asks for,
+// when each is a valid scope-token (RFC 6749 §3.3: printable ASCII, no
+// space, quote or backslash); nil for any other challenge.
+func StepUpScopes(c Challenge) []string {
+	if c.Error != "insufficient_scope" {
+		return nil
+	}
+	scopes := strings.Fields(c.Scope)
+	for _, s := range scopes {
+		for _, r := range s {
+			if r < 0x21 || r > 0x7e || r == '"' || r == '\\' {
+				return nil
+			}
+		}
+	}
+	return scopes
+}
+
 // ParseChallenge reads the Bearer challenge of a WWW-Authenticate header
 // value; ok is false when there is none.
 func ParseChallenge(header string) (c Challenge, ok bool) {

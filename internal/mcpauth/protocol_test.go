@@ -81,3 +81,22 @@ func TestNames(t *testing.T) {
 		t.Errorf("ProfileName: got %q", got)
 	}
 }
+
+func TestStepUpScopes(t *testing.T) {
+	tests := []struct {
+		c    Challenge
+		want string
+	}{
+		{Challenge{Error: "insufficient_scope", Scope: "files:read  files:write"}, "files:read files:write"},
+		{Challenge{Error: "insufficient_scope"}, ""},
+		{Challenge{Error: "invalid_token", Scope: "a"}, ""},
+		{Challenge{Error: "insufficient_scope", Scope: `a "b`}, ""},
+		{Challenge{Error: "insufficient_scope", Scope: "a\\b"}, ""},
+		{Challenge{Error: "insufficient_scope", Scope: "é"}, ""},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(StepUpScopes(tt.c), " "); got != tt.want {
+			t.Errorf("StepUpScopes(%+v): got %q, want %q", tt.c, got, tt.want)
+		}
+	}
+}
