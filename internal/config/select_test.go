@@ -114,3 +114,41 @@ match = ["https://git.example.com/acme/"]
 		})
 	}
 }
+
+// TestSelectMCP: lanyard mcp names its profile; a profile without its own
+// resource asks for the server's canonical URI, one with a resource key
+// keeps it.
+func TestSelectMCP(t *testing.T) {
+	cfg, err := config.Parse("/p/config.toml", []byte(`
+[profiles.plain]
+grant = "client_credentials"
+token_url = "https://idp.example.com/token"
+client_id = "x"
+client_secret = "env:S"
+
+[profiles.own]
+grant = "client_credentials"
+token_url = "https://idp.example.com/token"
+client_id = "x"
+client_secret = "env:S"
+resource = ["https://api.example.com"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const server = "https://mcp.example.com/mcp"
+	p, err := config.Select(cfg, nil, config.Query{Tool: wire.ToolMCP, Profile: "plain", Resource: server})
+	if err != nil || p == nil || strings.Join(p.Resources(), " ") != server {
+		t.Fatalf("plain: got %+v, %v; want resources [%s]", p, err, server)
+	}
+	if len(cfg.Profiles["plain"].DefaultResource) != 0 {
+		t.Error("Select changed the loaded profile")
+	}
+	p, err = config.Select(cfg, nil, config.Query{Tool: wire.ToolMCP, Profile: "own", Resource: server})
+	if err != nil || p == nil || strings.Join(p.Resources(), " ") != "https://api.example.com" {
+		t.Fatalf("own: got %+v, %v; want its own resource", p, err)
+	}
+	if _, err := config.Select(cfg, nil, config.Query{Tool: wire.ToolMCP, Profile: "nope", Resource: server}); err == nil || !strings.Contains(err.Error(), `profile "nope" not found`) {
+		t.Errorf("unknown profile: got %v", err)
+	}
+}

@@ -42,6 +42,7 @@ const (
 	ToolGit     = "git"     // git-credential-lanyard
 	ToolDocker  = "docker"  // docker-credential-lanyard
 	ToolKubectl = "kubectl" // kubectl-lanyard get-token
+	ToolMCP     = "mcp"     // lanyard mcp URL --profile P
 )
 
 // KubeClusterExtension is the kubeconfig cluster extension client-go hands
@@ -102,6 +103,10 @@ type Request struct {
 	// never gets a token of a profile it did not define. Forwarding sockets
 	// ignore it: their callers have no profiles file.
 	Config string `json:"config,omitempty"`
+	// Resource is the RFC 8707 resource indicator (lanyard mcp: the MCP
+	// server's canonical URI) sent on token requests when the profile sets
+	// no resource of its own.
+	Resource string `json:"resource,omitempty"`
 	// Only is set by a forwarding socket (lanyard agent forward): the
 	// profiles it serves. The others do not exist for its clients.
 	Only []string `json:"only,omitempty"`
