@@ -62,6 +62,7 @@ func (e *Engine) interactiveLogin(ctx context.Context, p *config.Profile, opt Lo
 			// RFC 9207: iss is checked against the issuer when present,
 			// and required when discovery says the server sends it.
 			Issuer: p.Issuer, RequireIss: p.Issuer != "" && m.IssParameterSupported,
+			ResponseMode: p.ResponseMode,
 		}
 		if p.Grant == config.GrantImplicit {
 			t, err = grant.Implicit(ctx, c, req, in)
