@@ -109,8 +109,14 @@ func (s *Setup) Profile(name, clientID string) (string, error) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n# %s, written by lanyard init %s (docs/presets.md). Refresh: %s.\n", p.Title, p.Name, p.Refresh)
-	if err := toml.NewEncoder(&b).Encode(map[string]map[string]profileTable{"profiles": {name: t}}); err != nil {
+	var body strings.Builder
+	enc := toml.NewEncoder(&body)
+	enc.Indent = ""
+	if err := enc.Encode(map[string]map[string]profileTable{"profiles": {name: t}}); err != nil {
 		return "", err
 	}
+	// The file may define [profiles] itself: only the profile's own table
+	// header may appear, or the file would define it twice.
+	b.WriteString(strings.TrimPrefix(body.String(), "[profiles]\n"))
 	return b.String(), nil
 }

@@ -28,7 +28,10 @@ func TestEveryPresetMakesAValidProfile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := config.Parse("t.toml", []byte(text))
+			if strings.Contains(text, "[profiles]") {
+				t.Errorf("the profile defines [profiles], which a file may define already:\n%s", text)
+			}
+			f, err := config.Parse("t.toml", []byte("[profiles]\n"+text))
 			if err != nil {
 				t.Fatalf("%v\n%s", err, text)
 			}
