@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent/client"
 	"github.com/lanyardhq/lanyard/internal/agent/front"
@@ -121,7 +122,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	if r == nil {
 		r = client.New(getenv, stderr, *debug)
 	}
-	h := &handler{r: r, req: req, profile: *profile, stdout: stdout, stderr: stderr, log: log}
+	h := &handler{r: r, req: req, profile: *profile, stdout: stdout, stderr: stderr, log: log, stateDir: client.StateDir(getenv)}
 	// No signal handling: this process holds nothing to clean up (a refresh
 	// runs in the agent and survives us), and installing handlers costs a
 	// measurable share of a cache hit.
@@ -180,6 +181,8 @@ type handler struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	log     *slog.Logger
+	// stateDir holds the forge hints' memory (forgehint.go).
+	stateDir string
 }
 
 // ask sends git's request to the resolver; a nil response means no profile
@@ -202,6 +205,11 @@ func (h *handler) ask(ctx context.Context, wreq *wire.Request) (*wire.Response, 
 
 func (h *handler) get(ctx context.Context, interactive bool) error {
 	resp, err := h.ask(ctx, &wire.Request{Op: wire.OpGet, Interactive: interactive})
+	if err == nil && resp == nil && h.profile == "" {
+		// No profile serves this host: say which preset would, if the
+		// server's challenge names a forge.
+		hintForge(h.stateDir, h.req, time.Now(), h.stderr)
+	}
 	if err != nil || resp == nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lanyardhq/lanyard/internal/testbin"
 )
 
 // TestInitGiteaPresetThenClone: `lanyard init gitea URL --client-id ID
@@ -58,5 +60,30 @@ func TestInitPresetYesWithoutClientID(t *testing.T) {
 	}
 	if _, err := os.Stat(w.env.ConfigPath); err == nil {
 		t.Error("a profiles file was written")
+	}
+}
+
+// TestGitForgeDetectionPrintsInit: real git 2.41+ (wwwauth[]) asks lanyard
+// for a Gitea-shaped forge no profile serves: lanyard answers nothing (the
+// next helper answers, here a failing one), prints the init line on
+// stderr, and only once that day.
+func TestGitForgeDetectionPrintsInit(t *testing.T) {
+	newGit := testbin.NeedToolEnv(t, "LANYARD_GIT_NEW", "git 2.46 or later")
+	w := newWorld(t)
+	op := startOP(t)
+	f := w.startForge(op, "Gitea")
+	w.env.WriteConfig(t, ccProfile("other", op, `match = ["https://elsewhere.example/"]`))
+	w.gitConfig("credential.helper", "lanyard")
+	want := "lanyard init gitea " + f.URL
+	out, err := w.run("", newGit, "ls-remote", f.repo)
+	if err == nil {
+		t.Fatalf("ls-remote succeeded without credentials:\n%s", out)
+	}
+	if strings.Count(out, want) != 1 {
+		t.Fatalf("git's output names %q %d times, want once:\n%s", want, strings.Count(out, want), out)
+	}
+	out, _ = w.run("", newGit, "ls-remote", f.repo)
+	if strings.Contains(out, want) {
+		t.Errorf("the line came again the same day:\n%s", out)
 	}
 }
