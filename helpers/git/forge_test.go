@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lanyardhq/lanyard/internal/desktop"
 )
 
 func TestRealms(t *testing.T) {
@@ -113,5 +115,23 @@ func TestHintForgeOncePerHostPerDay(t *testing.T) {
 	hintForge(filepath.Join(ro, "sub"), gitea, day1, &b) // a file where the directory should be
 	if b.String() != want {
 		t.Errorf("unwritable state: got %q, want the line", b.String())
+	}
+}
+
+func TestRemoteLoginHint(t *testing.T) {
+	for _, tc := range []struct {
+		d    desktop.Decision
+		want string
+	}{
+		{desktop.Decision{Place: desktop.SSH}, "this is an SSH session: log in on its terminal with lanyard login p (it shows a code to enter on any device), or run lanyard agent forward --profiles p on your own machine"},
+		{desktop.Decision{Place: desktop.Container}, "this is a container:"},
+		{desktop.Decision{Place: desktop.SSH, Open: desktop.BROWSER}, ""},
+		{desktop.Decision{Place: desktop.Desktop, Open: desktop.OS}, ""},
+		{desktop.Decision{Place: desktop.Headless}, ""},
+	} {
+		got := remoteLoginHint(tc.d, "p")
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%+v: got %q, want %q", tc.d, got, tc.want)
+		}
 	}
 }

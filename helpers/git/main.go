@@ -15,6 +15,7 @@ import (
 	"github.com/lanyardhq/lanyard/internal/agent/client"
 	"github.com/lanyardhq/lanyard/internal/agent/front"
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/desktop"
 )
 
 // DefaultUsername is the username handed to git when the profile sets no
@@ -122,7 +123,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	if r == nil {
 		r = client.New(getenv, stderr, *debug)
 	}
-	h := &handler{r: r, req: req, profile: *profile, stdout: stdout, stderr: stderr, log: log, stateDir: client.StateDir(getenv)}
+	h := &handler{r: r, req: req, profile: *profile, stdout: stdout, stderr: stderr, log: log, stateDir: client.StateDir(getenv), getenv: getenv}
 	// No signal handling: this process holds nothing to clean up (a refresh
 	// runs in the agent and survives us), and installing handlers costs a
 	// measurable share of a cache hit.
@@ -183,6 +184,7 @@ type handler struct {
 	log     *slog.Logger
 	// stateDir holds the forge hints' memory (forgehint.go).
 	stateDir string
+	getenv   func(string) string
 }
 
 // ask sends git's request to the resolver; a nil response means no profile
@@ -199,6 +201,10 @@ func (h *handler) ask(ctx context.Context, wreq *wire.Request) (*wire.Response, 
 	case wire.StatusNoMatch:
 		h.log.Debug("no profile serves this URL", "url", h.req.URL(), "pinned", h.profile)
 		return nil, nil
+	case wire.StatusLoginRequired:
+		if hint := remoteLoginHint(desktop.Decide(desktop.Read(h.getenv)), resp.Profile); hint != "" {
+			return nil, fmt.Errorf("%s\nlanyard: %s", resp.Message, hint)
+		}
 	}
 	return nil, errors.New(resp.Message)
 }
