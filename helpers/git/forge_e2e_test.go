@@ -74,8 +74,9 @@ func (w *world) scriptedBrowser(f *testForge) <-chan error {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skipf("no FIFOs here: %v", err)
 	}
+	w.browserLog = filepath.Join(t.TempDir(), "browser.log")
 	script := filepath.Join(t.TempDir(), "browser.sh")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$1\" > "+fifo+"\n"), 0o700); err != nil {
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho opened >> "+w.browserLog+"\nprintf '%s\\n' \"$1\" > "+fifo+"\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	w.env.Set("BROWSER", script)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent/client"
@@ -131,7 +130,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	if verb == "erase" {
 		err = h.erase(ctx)
 	} else {
-		err = h.get(ctx, *interactive && mayPrompt(getenv, log))
+		// --interactive is the default now; the flag stays for old configs.
+		_ = *interactive
+		mode := DecideLogin(loginDisabledByEnv(getenv), hasTerminal(), desktop.Decide(desktop.Read(getenv)))
+		log.Debug("login mode if no token", "mode", mode)
+		err = h.get(ctx, mode)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "lanyard: %v\n", err)
@@ -202,15 +205,28 @@ func (h *handler) ask(ctx context.Context, wreq *wire.Request) (*wire.Response, 
 		h.log.Debug("no profile serves this URL", "url", h.req.URL(), "pinned", h.profile)
 		return nil, nil
 	case wire.StatusLoginRequired:
+		msg := resp.Message
 		if hint := remoteLoginHint(desktop.Decide(desktop.Read(h.getenv)), resp.Profile); hint != "" {
-			return nil, fmt.Errorf("%s\nlanyard: %s", resp.Message, hint)
+			msg += "\nlanyard: " + hint
 		}
+		return nil, &loginRequired{profile: resp.Profile, msg: msg}
 	}
 	return nil, errors.New(resp.Message)
 }
 
-func (h *handler) get(ctx context.Context, interactive bool) error {
-	resp, err := h.ask(ctx, &wire.Request{Op: wire.OpGet, Interactive: interactive})
+func (h *handler) get(ctx context.Context, mode LoginMode) error {
+	resp, err := h.ask(ctx, &wire.Request{Op: wire.OpGet})
+	var lr *loginRequired
+	if errors.As(err, &lr) && mode != NoLogin && !gitForbidsPrompts(ctx) {
+		// Ask again, allowed to log in: the first request stays as cheap
+		// as a cache hit, and git's config is read only here.
+		wreq := &wire.Request{Op: wire.OpGet, Interactive: mode == TerminalLogin}
+		if mode == AgentBrowserLogin {
+			wreq.BrowserLogin, wreq.Browser = true, h.getenv("BROWSER")
+			fmt.Fprintf(h.stderr, "lanyard: profile %q needs a login: opening a browser (lanyard waits for it up to the profile's login_timeout)\n", lr.profile)
+		}
+		resp, err = h.ask(ctx, wreq)
+	}
 	if err == nil && resp == nil && h.profile == "" {
 		// No profile serves this host: say which preset would, if the
 		// server's challenge names a forge.
@@ -259,24 +275,8 @@ func (h *handler) erase(ctx context.Context) error {
 	return nil
 }
 
-// mayPrompt reports whether a login may use the terminal: there is one,
-// and prompts are not disabled.
-func mayPrompt(getenv func(string) string, log *slog.Logger) bool {
-	if promptsDisabled(getenv) {
-		return false
-	}
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		log.Debug("--interactive without a terminal: not logging in", "err", err)
-		return false
-	}
-	tty.Close()
-	return true
-}
+// loginRequired is the agent's login_required answer: no token without a
+// person logging in.
+type loginRequired struct{ profile, msg string }
 
-// promptsDisabled reports GIT_TERMINAL_PROMPT=0 (git's own switch for "never
-// ask on the terminal"); lanyard honors it too.
-func promptsDisabled(getenv func(string) string) bool {
-	v := getenv("GIT_TERMINAL_PROMPT")
-	return v != "" && !front.EnvBool(v)
-}
+func (e *loginRequired) Error() string { return e.msg }
