@@ -161,3 +161,30 @@ func TestGitIDEBrowserNeverComesBack(t *testing.T) {
 		t.Errorf("took %s with login_timeout 2s", took)
 	}
 }
+
+// TestGitIDEProviderDenies: the person presses Deny on the provider's page;
+// the provider redirects back with access_denied, and the waiting git
+// fails at once (not after login_timeout) with the reason.
+func TestGitIDEProviderDenies(t *testing.T) {
+	w, f := ideWorld(t)
+	w.env.Set("GIT_TERMINAL_PROMPT", "")
+	browser := w.scriptedBrowserAs(f, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	start := time.Now()
+	out, err := w.runDetached(ctx, "ls-remote", f.repo)
+	if err == nil {
+		t.Fatalf("ls-remote succeeded after a denied login:\n%s", out)
+	}
+	if err := <-browser; err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`profile "gitea": the browser login lanyard started did not finish`, "access_denied", "run: lanyard login gitea"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("took %s, want the denial at once", took)
+	}
+}

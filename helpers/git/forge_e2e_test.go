@@ -68,7 +68,11 @@ func (w *world) startForge(op *testprovider.OP, realm string) *testForge {
 // through a FIFO, and returns a channel of the logins it completed (nil
 // error) as the test user: the forge's authorize redirect, the OP's login
 // form, then the redirect to lanyard's listener.
-func (w *world) scriptedBrowser(f *testForge) <-chan error {
+func (w *world) scriptedBrowser(f *testForge) <-chan error { return w.scriptedBrowserAs(f, true) }
+
+// scriptedBrowserAs is scriptedBrowser with the user pressing Allow
+// (allow) or Deny at the provider's login page.
+func (w *world) scriptedBrowserAs(f *testForge, allow bool) <-chan error {
 	t := w.t
 	fifo := filepath.Join(t.TempDir(), "browser.fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -100,7 +104,11 @@ func (w *world) scriptedBrowser(f *testForge) <-chan error {
 			if loc == "" {
 				return errors.New("the forge's authorize endpoint did not redirect")
 			}
-			back, err := f.op.ScriptedLogin(ctx, loc)
+			scripted := f.op.ScriptedLogin
+			if !allow {
+				scripted = f.op.ScriptedDeny
+			}
+			back, err := scripted(ctx, loc)
 			if err != nil {
 				return err
 			}
@@ -110,7 +118,7 @@ func (w *world) scriptedBrowser(f *testForge) <-chan error {
 				return err
 			}
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
+			if allow && resp.StatusCode != http.StatusOK {
 				return errors.New("the listener answered " + resp.Status)
 			}
 			return nil
