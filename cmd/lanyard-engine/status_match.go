@@ -44,8 +44,9 @@ func hostOrder(prefix string) string {
 		rest, scheme = prefix, ""
 	}
 	user := ""
-	if at := strings.Index(rest, "@"); at >= 0 && (strings.Index(rest, "/") < 0 || at < strings.Index(rest, "/")) {
-		user, rest = rest[:at], rest[at+1:]
+	authority, _, _ := strings.Cut(rest, "/")
+	if u, host, ok := strings.Cut(authority, "@"); ok {
+		user, rest = u, host+rest[len(authority):]
 	}
 	return strings.ToLower(rest) + "\x00" + user + "\x00" + scheme
 }
