@@ -54,7 +54,7 @@ match = [%q]
 	go func() { done <- cmd.Wait() }()
 
 	shown := term.Expect(t, "and enter the code:")
-	shown += term.Expect(t, "\n    ")  // the code's indented line (the tty writes \r\n)
+	shown += term.Expect(t, "\n    ") // the code's indented line (the tty writes \r\n)
 	shown += term.Expect(t, "\n")
 	m := regexp.MustCompile(`and enter the code:\s+(\S+)`).FindStringSubmatch(shown)
 	if m == nil {
