@@ -23,7 +23,9 @@ import (
 
 // InitCmd writes a first profile, guided on the terminal.
 type InitCmd struct {
-	Issuer       string   `arg:"" optional:"" help:"The provider's issuer URL (discovery); empty asks, or give --token-url."`
+	Issuer       string   `arg:"" optional:"" help:"A preset (github, gitlab, gitea, forgejo, codeberg, bitbucket, azure-devops, entra, google, okta, auth0, keycloak; docs/presets.md), or the provider's issuer URL (discovery); empty asks, or give --token-url."`
+	URL          string   `arg:"" optional:"" help:"With a preset: the server, tenant or realm URL (GitHub Enterprise, self-managed GitLab, ...)."`
+	Yes          bool     `help:"With a preset: ask nothing (needs --client-id) and run lanyard setup git for forges."`
 	Name         string   `help:"Profile name (default: from the issuer's host)."`
 	TokenURL     string   `name:"token-url" help:"Token endpoint, for providers without discovery."`
 	AuthURL      string   `name:"auth-url" help:"Authorization endpoint (authorization_code without discovery)."`
@@ -45,6 +47,9 @@ var supportedGrants = []string{config.GrantClientCredentials, config.GrantAuthor
 // Run asks, writes the profile, stores the secret and runs the first login.
 // Prompts go to the terminal; nothing goes to stdout.
 func (c *InitCmd) Run(ctx context.Context, env *Env, eng *engine.Engine) error {
+	if handled, err := c.runPreset(ctx, env, eng); handled {
+		return err
+	}
 	path := config.Path(env.Getenv)
 	ask, closeTTY := c.prompter(env)
 	defer closeTTY()

@@ -57,6 +57,9 @@ func (c *StatusCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *en
 	if err := writeStatusTable(env.Stdout, time.Now(), rows); err != nil {
 		return err
 	}
+	if err := writePrefixes(env.Stdout, cfg, names); err != nil {
+		return err
+	}
 	// The agent: pid, uptime, socket, and what it holds per profile.
 	fmt.Fprintln(env.Stdout)
 	st, err := agentStatus(ctx, env)

@@ -121,6 +121,9 @@ type world struct {
 	git string
 	bin string
 	env *testbin.Env
+	// browserLog gets a line each time the scripted browser is started
+	// (forge_e2e_test.go).
+	browserLog string
 }
 
 func newWorld(t *testing.T) *world {

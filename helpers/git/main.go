@@ -9,12 +9,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent/client"
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/desktop"
 	"github.com/lanyardhq/lanyard/internal/env"
 	"github.com/lanyardhq/lanyard/internal/redact"
-	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // DefaultUsername is the username handed to git when the profile sets no
@@ -112,7 +113,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	if r == nil {
 		r = client.New(getenv, stderr, *debug)
 	}
-	h := &handler{r: r, req: req, profile: *profile, stdout: stdout, stderr: stderr, log: log}
+	h := &handler{r: r, req: req, profile: *profile, stdout: stdout, stderr: stderr, log: log, stateDir: env.Env(getenv).StateDir(), getenv: getenv}
 	// No signal handling: this process holds nothing to clean up (a refresh
 	// runs in the agent and survives us), and installing handlers costs a
 	// measurable share of a cache hit.
@@ -120,7 +121,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	if verb == "erase" {
 		err = h.erase(ctx)
 	} else {
-		err = h.get(ctx, *interactive && mayPrompt(getenv, log))
+		// --interactive is the default now; the flag stays for old configs.
+		_ = *interactive
+		mode := DecideLogin(loginDisabledByEnv(getenv), hasTerminal(), desktop.Decide(desktop.Read(getenv)))
+		log.Debug("login mode if no token", "mode", mode)
+		err = h.get(ctx, mode)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "lanyard: %v\n", err)
@@ -171,6 +176,9 @@ type handler struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	log     *slog.Logger
+	// stateDir holds the forge hints' memory (forgehint.go).
+	stateDir string
+	getenv   func(string) string
 }
 
 // ask sends git's request to the resolver; a nil response means no profile
@@ -187,12 +195,34 @@ func (h *handler) ask(ctx context.Context, wreq *wire.Request) (*wire.Response, 
 	case wire.StatusNoMatch:
 		h.log.Debug("no profile serves this URL", "url", h.req.URL(), "pinned", h.profile)
 		return nil, nil
+	case wire.StatusLoginRequired:
+		msg := resp.Message
+		if hint := remoteLoginHint(desktop.Decide(desktop.Read(h.getenv)), resp.Profile); hint != "" {
+			msg += "\nlanyard: " + hint
+		}
+		return nil, &loginRequired{profile: resp.Profile, msg: msg}
 	}
 	return nil, errors.New(resp.Message)
 }
 
-func (h *handler) get(ctx context.Context, interactive bool) error {
-	resp, err := h.ask(ctx, &wire.Request{Op: wire.OpGet, Interactive: interactive})
+func (h *handler) get(ctx context.Context, mode LoginMode) error {
+	resp, err := h.ask(ctx, &wire.Request{Op: wire.OpGet})
+	var lr *loginRequired
+	if errors.As(err, &lr) && mode != NoLogin && !gitForbidsPrompts(ctx) {
+		// Ask again, allowed to log in: the first request stays as cheap
+		// as a cache hit, and git's config is read only here.
+		wreq := &wire.Request{Op: wire.OpGet, Interactive: mode == TerminalLogin}
+		if mode == AgentBrowserLogin {
+			wreq.BrowserLogin, wreq.Browser = true, h.getenv("BROWSER")
+			fmt.Fprintf(h.stderr, "lanyard: profile %q needs a login: opening a browser (lanyard waits for it up to the profile's login_timeout)\n", lr.profile)
+		}
+		resp, err = h.ask(ctx, wreq)
+	}
+	if err == nil && resp == nil && h.profile == "" {
+		// No profile serves this host: say which preset would, if the
+		// server's challenge names a forge.
+		hintForge(h.stateDir, h.req, time.Now(), h.stderr)
+	}
 	if err != nil || resp == nil {
 		return err
 	}
@@ -236,24 +266,8 @@ func (h *handler) erase(ctx context.Context) error {
 	return nil
 }
 
-// mayPrompt reports whether a login may use the terminal: there is one,
-// and prompts are not disabled.
-func mayPrompt(getenv func(string) string, log *slog.Logger) bool {
-	if promptsDisabled(getenv) {
-		return false
-	}
-	t, err := tty.Open()
-	if err != nil {
-		log.Debug("--interactive without a terminal: not logging in", "err", err)
-		return false
-	}
-	t.Close()
-	return true
-}
+// loginRequired is the agent's login_required answer: no token without a
+// person logging in.
+type loginRequired struct{ profile, msg string }
 
-// promptsDisabled reports GIT_TERMINAL_PROMPT=0 (git's own switch for "never
-// ask on the terminal"); lanyard honors it too.
-func promptsDisabled(getenv func(string) string) bool {
-	v := getenv("GIT_TERMINAL_PROMPT")
-	return v != "" && !env.Bool(v)
-}
+func (e *loginRequired) Error() string { return e.msg }

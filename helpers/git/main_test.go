@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/lanyardhq/lanyard/internal/desktop"
 	"io"
 	"os"
 	"path/filepath"
@@ -262,8 +263,38 @@ func TestMainErase(t *testing.T) {
 
 func TestInteractiveNeedsPromptsAllowed(t *testing.T) {
 	for v, want := range map[string]bool{"": false, "1": false, "true": false, "0": true, "false": true, "no": true, "off": true} {
-		if got := promptsDisabled(func(string) string { return v }); got != want {
+		if got := loginDisabledByEnv(func(k string) string { return map[string]string{"GIT_TERMINAL_PROMPT": v}[k] }); got != want {
 			t.Errorf("GIT_TERMINAL_PROMPT=%q: disabled = %v, want %v", v, got, want)
+		}
+	}
+	for v, want := range map[string]bool{"": false, "0": false, "1": true, "true": true} {
+		if got := loginDisabledByEnv(func(k string) string { return map[string]string{"LANYARD_NONINTERACTIVE": v}[k] }); got != want {
+			t.Errorf("LANYARD_NONINTERACTIVE=%q: disabled = %v, want %v", v, got, want)
+		}
+	}
+}
+
+func TestDecideLogin(t *testing.T) {
+	desk := desktop.Decision{Place: desktop.Desktop, Open: desktop.OS}
+	ssh := desktop.Decision{Place: desktop.SSH}
+	tests := []struct {
+		name               string
+		disabled, terminal bool
+		d                  desktop.Decision
+		want               LoginMode
+	}{
+		{"IDE on a desktop", false, false, desk, AgentBrowserLogin},
+		{"VS Code Remote-SSH (BROWSER set)", false, false, desktop.Decision{Place: desktop.SSH, Open: desktop.BROWSER}, AgentBrowserLogin},
+		{"terminal on a desktop", false, true, desk, TerminalLogin},
+		{"terminal over SSH (device code)", false, true, ssh, TerminalLogin},
+		{"SSH without a terminal", false, false, ssh, NoLogin},
+		{"container without a terminal", false, false, desktop.Decision{Place: desktop.Container}, NoLogin},
+		{"prompts disabled on a desktop", true, false, desk, NoLogin},
+		{"prompts disabled on a terminal", true, true, desk, NoLogin},
+	}
+	for _, tc := range tests {
+		if got := DecideLogin(tc.disabled, tc.terminal, tc.d); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -132,13 +132,18 @@ func (r *Request) setURL(raw string) {
 	r.Protocol, r.Host, r.Path, r.Username, r.Password = parts[0], parts[1], parts[2], parts[3], parts[4]
 }
 
-// URL is the request as protocol://host[/path], the form profile match
-// prefixes are compared with, or "" when protocol or host is missing.
+// URL is the request as protocol://[username@]host[/path], the form
+// profile match prefixes are compared with (a prefix with a username picks
+// one of several accounts on a host), or "" when protocol or host is
+// missing. The password is never part of it.
 func (r Request) URL() string {
 	if r.Protocol == "" || r.Host == "" {
 		return ""
 	}
 	u := url.URL{Scheme: r.Protocol, Host: r.Host}
+	if r.Username != "" {
+		u.User = url.User(r.Username)
+	}
 	if r.Path != "" {
 		u.Path = "/" + r.Path
 	}

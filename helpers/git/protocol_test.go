@@ -54,6 +54,7 @@ func TestRequestURL(t *testing.T) {
 		{Request{Protocol: "https", Host: "h"}, "https://h"},
 		{Request{Protocol: "https", Host: "h:8443", Path: "acme/app.git"}, "https://h:8443/acme/app.git"},
 		{Request{Protocol: "https", Host: "h", Path: "a b/c?d.git"}, "https://h/a%20b/c%3Fd.git"},
+		{Request{Protocol: "https", Host: "github.com", Username: "work", Password: "never", Path: "acme/app.git"}, "https://work@github.com/acme/app.git"},
 		{Request{Host: "h"}, ""},
 		{Request{Protocol: "https"}, ""},
 	}

@@ -50,6 +50,7 @@ type Handler struct {
 	mem      map[string]*entry
 	wake     chan struct{}
 	flights  singleflight.Group
+	logins   loginMemory // login.go
 }
 
 // entry is what the agent knows about one profile.
@@ -148,6 +149,9 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 		}
 	}
 	t, err := h.token(ctx, p, req)
+	if err != nil && req.BrowserLogin && engine.IsLoginRequired(err) {
+		t, err = h.browserLogin(ctx, p, req, err) // login.go
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

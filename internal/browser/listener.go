@@ -36,6 +36,10 @@ type ListenOptions struct {
 	// script posts location.hash back to the listener: the implicit grant's
 	// token is in the URL fragment, which browsers never send to servers.
 	Fragment bool
+	// FormPost accepts the authorization response as a form POSTed by the
+	// provider's page (response_mode=form_post): from the provider's
+	// origin, so no Origin check; the state check decides, as for GET.
+	FormPost bool
 	// Check judges a redirect; its error is shown in the browser and
 	// returned by [Receive]. nil accepts everything.
 	//
@@ -205,13 +209,14 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		l.finish(w, &Redirect{Params: q}, true)
 	case http.MethodPost:
-		if !l.opt.Fragment {
+		if !l.opt.Fragment && !l.opt.FormPost {
 			w.Header().Set("Allow", "GET")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		// Only our own page posts here: a cross-origin page must not.
-		if o := r.Header.Get("Origin"); o != "" && !l.hosts[strings.ToLower(strings.TrimPrefix(o, "http://"))] {
+		// Only our own page posts the fragment here: a cross-origin page
+		// must not. A form_post comes from the provider's page.
+		if o := r.Header.Get("Origin"); l.opt.Fragment && o != "" && !l.hosts[strings.ToLower(strings.TrimPrefix(o, "http://"))] {
 			http.Error(w, "cross-origin request refused", http.StatusForbidden)
 			return
 		}
@@ -225,6 +230,10 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		params, err := url.ParseQuery(strings.TrimPrefix(strings.TrimSpace(string(body)), "#"))
+		if err == nil && l.opt.FormPost && hasOAuthParams(params) {
+			l.finish(w, &Redirect{Params: params}, true)
+			return
+		}
 		if err != nil || !hasOAuthParams(params) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusBadRequest)

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/desktop"
 )
 
 // Headless reports whether no browser can be shown to the person running
@@ -34,22 +35,54 @@ func Headless(getenv func(string) string) bool {
 }
 
 // Opener returns a function that opens a URL in the person's browser, or
-// nil when none should be tried: $BROWSER (a command, or a list of them
-// separated by ":", taking the URL as its last argument or in place of
-// "%s") always wins; otherwise nil when Headless, else the OS opener
-// (xdg-open, open, rundll32).
+// nil when none should be tried, as internal/desktop decides: $BROWSER (a
+// command, or a list of them separated by ":", taking the URL as its last
+// argument or in place of "%s") always wins; no browser over SSH or in a
+// container; under WSL the Windows browser (wslview, powershell.exe
+// Start-Process or cmd.exe /c start); on a desktop the OS opener
+// (xdg-open, open, rundll32); nothing on a headless machine.
 //
 // The returned function only starts the command: a browser that starts but
 // never shows the page is indistinguishable from a slow one, so callers
 // print the URL as well.
 func Opener(getenv func(string) string) func(url string) error {
-	if b := strings.TrimSpace(getenv("BROWSER")); b != "" {
+	return OpenerFor(desktop.Decide(desktop.Read(getenv)), getenv("BROWSER"))
+}
+
+// OpenerFor is [Opener] for a decision already made; browserVar is $BROWSER.
+func OpenerFor(d desktop.Decision, browserVar string) func(url string) error {
+	switch d.Open {
+	case desktop.BROWSER:
+		b := strings.TrimSpace(browserVar)
 		return func(url string) error { return openWithBROWSER(b, url) }
+	case desktop.OS:
+		return openWithOS
+	case desktop.Wslview:
+		return func(url string) error { return start("wslview", url) }
+	case desktop.PowerShell:
+		// The URL travels as a single-quoted PowerShell string: a quote in
+		// it is doubled, nothing else is special there.
+		return func(url string) error {
+			return start("powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "Start-Process '"+strings.ReplaceAll(url, "'", "''")+"'")
+		}
+	case desktop.Cmd:
+		return func(url string) error { return start("cmd.exe", "/c", "start", cmdEscape(url)) }
 	}
-	if Headless(getenv) {
-		return nil
+	return nil
+}
+
+// cmdEscape protects cmd.exe's metacharacters with "^" ("&" separates
+// commands, and every authorize URL has one). start's first argument is
+// not quoted, so it is taken as the target, not a window title.
+func cmdEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune("&|<>^()%!\"", r) {
+			b.WriteByte('^')
+		}
+		b.WriteRune(r)
 	}
-	return openWithOS
+	return b.String()
 }
 
 // openWithBROWSER tries each command of $BROWSER in turn (the convention of

@@ -86,6 +86,8 @@ type rawProfile struct {
 	Audience       string            `toml:"audience"`
 	RedirectURI    string            `toml:"redirect_uri"`
 	PKCE           string            `toml:"pkce"`
+	ResponseMode   string            `toml:"response_mode"`
+	LoginTimeout   string            `toml:"login_timeout"`
 	AuthParams     map[string]string `toml:"auth_params"`
 	TokenParams    map[string]string `toml:"token_params"`
 	Username       string            `toml:"username"`
@@ -328,6 +330,9 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 			return nil, fail("scope_separator", fmt.Sprintf("%q is not valid; use \" \" or \",\"", *r.ScopeSeparator))
 		}
 		p.ScopeSeparator = *r.ScopeSeparator
+	}
+	if err := buildLogin(p, r, fail); err != nil {
+		return nil, err
 	}
 	switch p.PKCE {
 	case "":

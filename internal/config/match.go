@@ -31,9 +31,15 @@ import (
 // profile that claims the whole host). Remaining ties go to the profile whose
 // name sorts first, so the answer never depends on map order.
 //
+// A prefix may carry a username (https://work@github.com/): it then serves
+// only URLs with that username (git's request for a remote
+// https://work@github.com/acme/app.git, cargo's), and wins over prefixes
+// without one, which serve URLs with any username or none. This is how two
+// accounts on one host get two profiles.
+//
 // rawURL may omit the scheme ("registry.example.com", as docker passes
-// server addresses); https is assumed then. Userinfo, query and fragment are
-// ignored. A URL that does not parse matches nothing, and neither does one
+// server addresses); https is assumed then. Passwords, query and fragment
+// are ignored. A URL that does not parse matches nothing, and neither does one
 // with "." or ".." path segments, also as "..;" or "..;param" (git decodes %2e%2e, so
 // https://host/acme/%2e%2e/evil reaches a helper as acme/../evil, which a
 // server that normalises paths serves from /evil).
@@ -135,14 +141,19 @@ func hasDotSegments(rawURL string) bool {
 // matchURL is a URL or prefix reduced to what matching compares.
 type matchURL struct {
 	scheme, host string // host is lower case, with ":port" unless the port is the default
+	user         string // the username, compared exactly; "" when none
 	segs         []string
 }
+
+// userBonus ranks a prefix whose username matched above every prefix
+// without one, whatever their paths.
+const userBonus = 1 << 20
 
 func (p *Profile) matchScore(u matchURL) (int, bool) {
 	best, found := 0, false
 	for _, m := range p.Match {
 		pre, ok := parseMatchURL(m)
-		if !ok || pre.scheme != u.scheme || pre.host != u.host {
+		if !ok || pre.scheme != u.scheme || pre.host != u.host || (pre.user != "" && pre.user != u.user) {
 			continue
 		}
 		var score int
@@ -153,6 +164,9 @@ func (p *Profile) matchScore(u matchURL) (int, bool) {
 				continue
 			}
 			score = len(pre.segs)
+		}
+		if pre.user != "" {
+			score += userBonus
 		}
 		if !found || score > best {
 			best, found = score, true
@@ -190,6 +204,9 @@ func parseMatchURL(raw string) (matchURL, bool) {
 	m := matchURL{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname())}
 	if m.host == "" {
 		return matchURL{}, false
+	}
+	if u.User != nil {
+		m.user = u.User.Username()
 	}
 	if strings.Contains(m.host, ":") {
 		m.host = "[" + m.host + "]" // IPv6 literal

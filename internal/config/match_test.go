@@ -248,3 +248,68 @@ client_secret = "env:S"
 		})
 	}
 }
+
+// TestMatchUsername: two accounts on one host, told apart by the username
+// in the remote URL (https://work@github.com/acme/app.git).
+func TestMatchUsername(t *testing.T) {
+	const profiles = `
+[profiles.personal]
+grant = "device_code"
+token_url = "https://github.com/login/oauth/access_token"
+device_auth_url = "https://github.com/login/device/code"
+client_id = "c"
+match = ["https://github.com/"]
+
+[profiles.work]
+grant = "device_code"
+token_url = "https://github.com/login/oauth/access_token"
+device_auth_url = "https://github.com/login/device/code"
+client_id = "c"
+match = ["https://work@github.com/"]
+
+[profiles.work-acme]
+grant = "device_code"
+token_url = "https://github.com/login/oauth/access_token"
+device_auth_url = "https://github.com/login/device/code"
+client_id = "c"
+match = ["https://work@github.com/acme"]
+
+[profiles.only-user]
+grant = "device_code"
+token_url = "https://gitlab.example/oauth/token"
+device_auth_url = "https://gitlab.example/oauth/authorize_device"
+client_id = "c"
+match = ["https://ci@gitlab.example/"]
+`
+	f, err := Parse("match.toml", []byte(profiles))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ url, want string }{
+		{"https://github.com/acme/app.git", "personal"},
+		{"https://github.com", "personal"},
+		{"https://work@github.com/other/app.git", "work"},
+		{"https://work@github.com", "work"},
+		{"https://work@github.com/acme/app.git", "work-acme"},
+		{"https://work:secret@github.com/other", "work"},
+		{"https://oauth2@github.com/acme/app.git", "personal"}, // any other username: the host's profile
+		{"https://Work@github.com/x", "personal"},              // usernames compare exactly
+		{"https://ci@gitlab.example/group/p.git", "only-user"},
+		{"https://gitlab.example/group/p.git", ""},
+		{"https://other@gitlab.example/group/p.git", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.url, func(t *testing.T) {
+			got := ""
+			if p := f.Match(tc.url); p != nil {
+				got = p.Name
+			}
+			if got != tc.want {
+				t.Errorf("Match(%q) = %q, want %q", tc.url, got, tc.want)
+			}
+		})
+	}
+	if err := f.Profiles["work"].Serves("https://github.com/acme/app.git"); err == nil {
+		t.Error("work (https://work@github.com/) serves a URL without its username, want not")
+	}
+}

@@ -59,8 +59,11 @@ type Profile struct {
 
 	RedirectURI string
 	PKCE        string // S256 | none
-	AuthParams  map[string]string
-	TokenParams map[string]string
+	// ResponseMode and LoginTimeout: see login.go.
+	ResponseMode string        // query | form_post
+	LoginTimeout time.Duration // how long a waiting tool waits for a browser login
+	AuthParams   map[string]string
+	TokenParams  map[string]string
 
 	Username string
 	Match    []string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lanyardhq/lanyard/internal/browser"
 	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/desktop"
 	"github.com/lanyardhq/lanyard/internal/grant"
 	"github.com/lanyardhq/lanyard/internal/tty"
 )
@@ -18,6 +19,11 @@ import (
 // devicePollSleep replaces the device flow's wait between polls; nil waits
 // for real. Tests set it so they never sleep for the server's interval.
 var devicePollSleep func(ctx context.Context, d time.Duration) error
+
+// readWhere reads where lanyard runs (internal/desktop); tests replace it
+// so that marker files of the machine running them (/.dockerenv) do not
+// change their outcome.
+var readWhere = desktop.Read
 
 // openTTY opens the controlling terminal; tests replace it.
 var openTTY = tty.Open
@@ -40,13 +46,20 @@ func (e *Engine) interactiveLogin(ctx context.Context, p *config.Profile, opt Lo
 	if err != nil {
 		return nil, err
 	}
-	in := e.interaction(opt)
+	in, where := e.interaction(opt)
 	paste, pasteTTY, closePaste := browser.PasteInput(e.Stdin)
 	defer closePaste()
 	in.Paste, in.PasteTerminal = paste, pasteTTY
 
+	grantType := p.Grant
+	if why := deviceInstead(p, m, where, opt.NoBrowser); why != "" {
+		if in.UI != nil {
+			fmt.Fprintf(in.UI, "lanyard: %s\n", why)
+		}
+		grantType = config.GrantDeviceCode
+	}
 	var t *grant.Token
-	switch p.Grant {
+	switch grantType {
 	case config.GrantDeviceCode:
 		if m.DeviceAuthorizationEndpoint == "" {
 			return nil, fmt.Errorf("profile %q: the provider announces no device_authorization_endpoint; set device_auth_url in %s:%d", p.Name, p.File, p.Line)
@@ -64,6 +77,7 @@ func (e *Engine) interactiveLogin(ctx context.Context, p *config.Profile, opt Lo
 			// RFC 9207: iss is checked against the issuer when present,
 			// and required when discovery says the server sends it.
 			Issuer: p.Issuer, RequireIss: p.Issuer != "" && m.IssParameterSupported,
+			ResponseMode: p.ResponseMode,
 		}
 		if p.Grant == config.GrantImplicit {
 			t, err = grant.Implicit(ctx, c, req, in)
@@ -78,20 +92,22 @@ func (e *Engine) interactiveLogin(ctx context.Context, p *config.Profile, opt Lo
 }
 
 // interaction says how to reach the person: URLs and prompts on e.UI, a
-// browser unless --no-browser or headless.
-func (e *Engine) interaction(opt LoginOptions) grant.Interaction {
+// browser unless --no-browser or none can be opened where lanyard runs
+// (internal/desktop decides, and its decision is returned).
+func (e *Engine) interaction(opt LoginOptions) (grant.Interaction, desktop.Decision) {
 	getenv := e.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	where := desktop.Decide(readWhere(getenv))
 	in := grant.Interaction{UI: e.UI, NoBrowser: opt.NoBrowser, Timeout: opt.Timeout}
 	if !opt.NoBrowser {
-		in.Open = browser.Opener(getenv)
+		in.Open = browser.OpenerFor(where, getenv("BROWSER"))
 	}
 	if f, ok := e.UI.(*os.File); ok && tty.IsTerminal(f) {
 		in.UITerminal = true
 	}
-	return in
+	return in, where
 }
 
 // explainLogin says what to do after a failed interactive login. Nothing

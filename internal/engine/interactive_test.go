@@ -721,3 +721,66 @@ func TestPromptPasswordNoTTY(t *testing.T) {
 	wantErrText(t, err, "no terminal", "lanyard login shop --password-stdin")
 	h.wantNothingStored(t, p)
 }
+
+// TestLoginAuthCodeOPFormPost: response_mode = "form_post" against the
+// real OP: the authorize URL asks for it, the OP's page posts code and
+// state to the loopback listener, and the same checks apply: a post with
+// a forged state is refused and ignored, the real one completes the login.
+func TestLoginAuthCodeOPFormPost(t *testing.T) {
+	o := startOPForLogin(t)
+	h := newILEnv(t, nil)
+	p := opProfile(t, o, config.GrantAuthorizationCode, `response_mode = "form_post"`)
+	done := h.login(t, p, LoginOptions{NoBrowser: true})
+	au, err := url.Parse(h.ui.next(t, o.AuthURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := au.Query().Get("response_mode"); got != "form_post" {
+		t.Fatalf("authorize URL %s: response_mode %q, want form_post", au, got)
+	}
+	action, form, err := o.ScriptedLoginFormPost(testCtx(t), au.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form.Get("code") == "" || form.Get("state") != au.Query().Get("state") || action.String() != au.Query().Get("redirect_uri") {
+		t.Fatalf("OP posts %v to %s", form, action)
+	}
+	post := func(f url.Values) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, action.String(), strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", o.Issuer) // the provider's page posts cross-origin
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	forged := url.Values{"code": {form.Get("code")}, "state": {"forged"}}
+	if st, page := post(forged); st != http.StatusBadRequest || !strings.Contains(page, "still waiting") {
+		t.Fatalf("forged post: listener answered %d: %s", st, page)
+	}
+	if n := o.TokenRequests(); n != 0 {
+		t.Fatalf("%d token requests after a forged post, want 0", n)
+	}
+	if st, page := post(form); st != http.StatusOK || !strings.Contains(page, "Logged in") {
+		t.Fatalf("listener answered %d: %s", st, page)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if !o.Valid(r.tok.AccessToken) {
+		t.Fatal("the OP does not know the token")
+	}
+}
+
+// TestFormPostNeedsLoopback: form_post with a paste-mode redirect_uri
+// fails before any browser, naming the key.
+func TestFormPostNeedsLoopback(t *testing.T) {
+	o := startOPForLogin(t)
+	h := newILEnv(t, nil)
+	p := opProfile(t, o, config.GrantAuthorizationCode, "response_mode = \"form_post\"\nredirect_uri = \"https://app.example/cb\"")
+	wantErrText(t, (<-h.login(t, p, LoginOptions{NoBrowser: true})).err, "form_post", "loopback redirect_uri")
+}

@@ -50,6 +50,10 @@ type AuthCodeRequest struct {
 	// authorization_response_iss_parameter_supported) makes iss mandatory.
 	Issuer     string
 	RequireIss bool
+	// ResponseMode "form_post" asks the provider to POST the response to
+	// the loopback listener (Entra ID, Apple); "" or "query" is the
+	// redirect's query. The same checks apply either way.
+	ResponseMode string
 }
 
 // Interaction is how an interactive grant reaches the person.
@@ -139,7 +143,7 @@ var ErrLoginTimeout = errors.New("timed out waiting for the login")
 
 // reserved are the authorize parameters lanyard sets; auth_params cannot
 // replace them (a fixed state would defeat its purpose).
-var reserved = []string{"client_id", "redirect_uri", "response_type", "state", "code_challenge", "code_challenge_method", "scope"}
+var reserved = []string{"client_id", "redirect_uri", "response_type", "response_mode", "state", "code_challenge", "code_challenge_method", "scope"}
 
 // AuthCode runs the authorization code grant: the person logs in in a
 // browser, the code comes back through the loopback listener or a paste,
@@ -179,11 +183,15 @@ func authorize(ctx context.Context, clientID string, r AuthCodeRequest, in Inter
 	}
 	state := newState()
 	loopback := browser.IsLoopback(redirectURI)
+	formPost := r.ResponseMode == "form_post"
+	if formPost && !loopback {
+		return nil, "", fmt.Errorf("response_mode = \"form_post\" needs a loopback redirect_uri (the provider posts the response to lanyard's listener, and a POST cannot be pasted), but it is %s; use http://127.0.0.1/callback or drop response_mode", redirectURI)
+	}
 	check := func(rd *browser.Redirect) error { return checkRedirect(rd, state, responseType, r, loopback) }
 	var l *browser.Listener
 	if loopback {
 		var err error
-		l, err = browser.Listen(redirectURI, browser.ListenOptions{Fragment: responseType == "token", Check: check})
+		l, err = browser.Listen(redirectURI, browser.ListenOptions{Fragment: responseType == "token" && !formPost, FormPost: formPost, Check: check})
 		if err != nil {
 			return nil, "", err
 		}
@@ -205,6 +213,9 @@ func authorize(ctx context.Context, clientID string, r AuthCodeRequest, in Inter
 		opts = append(opts, oauth2.SetAuthURLParam("scope", strings.Join(r.Scopes, sep)))
 	}
 	opts = append(opts, oauth2.SetAuthURLParam("response_type", responseType))
+	if formPost {
+		opts = append(opts, oauth2.SetAuthURLParam("response_mode", "form_post"))
+	}
 	opts = append(opts, extra...)
 	cfg := oauth2.Config{ClientID: clientID, Endpoint: oauth2.Endpoint{AuthURL: r.AuthURL}, RedirectURL: redirectURI}
 	authURL := withResource(cfg.AuthCodeURL(state, opts...), r.Resource)

@@ -73,27 +73,49 @@ func newAgent(providerURL string) (*agent, error) {
 // run GETs authorizeURL, answers every login form with fields (username,
 // password, action) and returns the redirect that leaves the provider.
 func (a *agent) run(ctx context.Context, authorizeURL string, fields url.Values) (*url.URL, error) {
+	u, form, err := a.runForm(ctx, authorizeURL, fields)
+	if err == nil && form != nil {
+		return nil, fmt.Errorf("testprovider: the provider answered with a form posting to %s (response_mode=form_post); use ScriptedLoginFormPost", u)
+	}
+	return u, err
+}
+
+// formPostHiddenRE matches the hidden inputs of zitadel's form_post page
+// (form_post.html.tmpl), which close with "/>" and may have a space.
+var formPostHiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)"\s*/?>`)
+
+// runForm is run that also stops at a page whose form posts off the
+// provider (response_mode=form_post), returning its action and fields.
+func (a *agent) runForm(ctx context.Context, authorizeURL string, fields url.Values) (*url.URL, url.Values, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authorizeURL, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for range 5 { // login, then maybe a consent page
 		resp, err := a.client.Do(req)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
 		if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && loc != "" {
-			return resp.Request.URL.Parse(loc)
+			u, err := resp.Request.URL.Parse(loc)
+			return u, nil, err
 		}
 		m := formRE.FindSubmatch(body)
 		if resp.StatusCode != http.StatusOK || m == nil {
-			return nil, fmt.Errorf("testprovider: %s %s: status %d: %.300s", req.Method, req.URL, resp.StatusCode, body)
+			return nil, nil, fmt.Errorf("testprovider: %s %s: status %d: %.300s", req.Method, req.URL, resp.StatusCode, body)
 		}
 		action, err := resp.Request.URL.Parse(html.UnescapeString(string(m[1])))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if action.Host != a.host {
+			post := url.Values{}
+			for _, h := range formPostHiddenRE.FindAllSubmatch(body, -1) {
+				post.Add(html.UnescapeString(string(h[1])), html.UnescapeString(string(h[2])))
+			}
+			return action, post, nil
 		}
 		form := url.Values{}
 		for _, h := range hiddenRE.FindAllSubmatch(body, -1) {
@@ -104,11 +126,11 @@ func (a *agent) run(ctx context.Context, authorizeURL string, fields url.Values)
 		}
 		req, err = http.NewRequestWithContext(ctx, http.MethodPost, action.String(), strings.NewReader(form.Encode()))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		req.Header.Set("Content-Type", formType)
 	}
-	return nil, errors.New("testprovider: login did not finish after 5 forms")
+	return nil, nil, errors.New("testprovider: login did not finish after 5 forms")
 }
 
 // scripted plays a user who signs in with username/password and allows

@@ -202,6 +202,21 @@ func (o *OP) ScriptedLogin(ctx context.Context, authorizeURL string) (*url.URL, 
 	return scripted(ctx, o.Issuer, authorizeURL, o.Username, o.Password, true)
 }
 
+// ScriptedLoginFormPost is ScriptedLogin for response_mode=form_post: it
+// returns the address the provider's page posts to (the client's
+// redirect_uri) and the form it posts (code and state), without posting.
+func (o *OP) ScriptedLoginFormPost(ctx context.Context, authorizeURL string) (*url.URL, url.Values, error) {
+	a, err := newAgent(o.Issuer)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, form, err := a.runForm(ctx, authorizeURL, url.Values{"username": {o.Username}, "password": {o.Password}, "action": {"allow"}})
+	if err == nil && form == nil {
+		return nil, nil, fmt.Errorf("testprovider: the provider redirected to %s instead of posting a form", u)
+	}
+	return u, form, err
+}
+
 // ScriptedDeny is ScriptedLogin with the user pressing "Deny": the returned
 // redirect carries error=access_denied and the request's state.
 func (o *OP) ScriptedDeny(ctx context.Context, authorizeURL string) (*url.URL, error) {

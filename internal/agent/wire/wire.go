@@ -97,6 +97,13 @@ type Request struct {
 	// spec.interactive). The agent never logs in; it answers
 	// login_required and the helper runs the login itself.
 	Interactive bool `json:"interactive,omitempty"`
+	// BrowserLogin asks the agent to run the profile's browser login
+	// itself when no token can be had: the caller has no terminal but a
+	// desktop (git run by an IDE). One login serves every caller waiting
+	// for the profile; each waits at most the profile's login_timeout.
+	// Browser is the caller's $BROWSER (VS Code sets it per session).
+	BrowserLogin bool   `json:"browser_login,omitempty"`
+	Browser      string `json:"browser,omitempty"`
 	// Config is the profiles file the caller's environment names
 	// (internal/config/location). The agent's main socket answers get and
 	// erase only for its own file, so a caller with another LANYARD_CONFIG
