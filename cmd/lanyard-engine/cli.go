@@ -14,6 +14,7 @@ import (
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
 	envpkg "github.com/lanyardhq/lanyard/internal/env"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // Exit codes, documented in docs/token.md ("Exit codes").
@@ -58,6 +59,12 @@ type Env struct {
 	Stderr io.Writer
 	Getenv func(string) string
 	Debug  bool
+}
+
+// caller is who runs this command, for the question "may it ask a
+// person?" (LANYARD_NONINTERACTIVE=1 rules it out).
+func (e *Env) caller() tty.Caller {
+	return tty.Caller{Stdin: e.Stdin, Stderr: e.Stderr, Refused: envpkg.Env(e.Getenv).NonInteractive()}
 }
 
 // Main runs the lanyard CLI and returns the process exit code.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
-	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // ExecCmd runs a command with the token in its environment.
@@ -32,7 +31,7 @@ func (c *ExecCmd) Run(ctx context.Context, env *Env, cfg *config.File, eng *engi
 	if len(args) == 0 {
 		return errors.New("no command given; use: lanyard exec PROFILE -- COMMAND [ARGS...]")
 	}
-	t, err := eng.Token(ctx, p, engine.Options{Interactive: tty.Caller{Stdin: env.Stdin, Stderr: env.Stderr}.CanPrompt()})
+	t, err := eng.Token(ctx, p, engine.Options{Interactive: env.caller().CanPrompt()})
 	if err != nil {
 		return err
 	}

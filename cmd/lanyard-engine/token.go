@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/lanyardhq/lanyard/helpers/token"
-	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // TokenCmd prints a fresh token.
@@ -21,7 +20,7 @@ type TokenCmd struct {
 // tool does (helpers/token).
 func (c *TokenCmd) Run(ctx context.Context, env *Env) error {
 	a := token.Args{Profile: c.Profile, Format: c.Format, MinTTL: c.MinTTL, ForceRefresh: c.ForceRefresh, URL: c.URL}
-	interactive := tty.Caller{Stdin: env.Stdin, Stderr: env.Stderr}.CanPrompt()
+	interactive := env.caller().CanPrompt()
 	if code := token.Run(ctx, a, interactive, env.Stdout, env.Stderr, resolver(env)); code != 0 {
 		return &exitCodeError{Code: code}
 	}

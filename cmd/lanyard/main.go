@@ -23,7 +23,7 @@ func main() {
 		// No signal handling: this process holds nothing to clean up (a
 		// refresh runs in the agent and survives us), and installing
 		// handlers costs a measurable share of a cache hit.
-		interactive := tty.Caller{Stdin: os.Stdin, Stderr: os.Stderr}.CanPrompt()
+		interactive := tty.Caller{Stdin: os.Stdin, Stderr: os.Stderr, Refused: env.Env(os.Getenv).NonInteractive()}.CanPrompt()
 		os.Exit(token.Run(context.Background(), a, interactive, os.Stdout, os.Stderr, client.New(os.Getenv, os.Stderr, false)))
 	}
 	err := client.ExecEngine(os.Args[1:])

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lanyardhq/lanyard/internal/env"
 )
 
 // ideWorld is a Gitea-shaped forge with a gitea profile written by
@@ -102,7 +104,7 @@ func TestGitIDENoPromptFailsAtOnce(t *testing.T) {
 			if b, _ := os.ReadFile(w.browserLog); len(b) != 0 {
 				t.Errorf("a browser was opened: %s", b)
 			}
-			if took > 5*time.Second {
+			if took > 30*time.Second { // a login would wait login_timeout (3m)
 				t.Errorf("took %s, want a failure at once", took)
 			}
 		})
@@ -154,10 +156,13 @@ func TestGitIDEBrowserNeverComesBack(t *testing.T) {
 		u, _, _ := strings.Cut(after, ";")
 		return u
 	}
-	if a, b := sentTo(outs[0]), sentTo(outs[1]); a != b {
+	// One login for both is the agent's: without it (LANYARD_AGENT=off,
+	// CI) each git's own lanyard-engine logs in, one after the other
+	// behind the profile's lock.
+	if a, b := sentTo(outs[0]), sentTo(outs[1]); a != b && !env.Env(w.env.Getenv).AgentOff() {
 		t.Errorf("two logins ran, want one for both callers:\n%s\n%s", a, b)
 	}
-	if took > 20*time.Second {
+	if took > 45*time.Second { // not the default login_timeout (3m)
 		t.Errorf("took %s with login_timeout 2s", took)
 	}
 }

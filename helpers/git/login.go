@@ -2,7 +2,6 @@ package git
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -26,16 +25,17 @@ const (
 	AgentBrowserLogin
 )
 
-// DecideLogin picks the login mode: none when prompts are disabled
-// (GIT_TERMINAL_PROMPT=0, LANYARD_NONINTERACTIVE=1, git's
-// credential.interactive=false); the terminal when there is one (no flag
-// needed); the agent's browser login when there is none but a browser can
-// be opened; else none.
-func DecideLogin(disabled, terminal bool, d desktop.Decision) LoginMode {
+// DecideLogin picks the login mode from what the caller allows (its
+// tty.Caller: refused, canPrompt) and where it runs (d): none when prompts
+// are ruled out (GIT_TERMINAL_PROMPT=0, LANYARD_NONINTERACTIVE=1, git's
+// credential.interactive=false); the terminal when the caller may prompt
+// (no flag needed); the agent's browser login when there is no terminal
+// but a browser can be opened; else none.
+func DecideLogin(refused, canPrompt bool, d desktop.Decision) LoginMode {
 	switch {
-	case disabled:
+	case refused:
 		return NoLogin
-	case terminal:
+	case canPrompt:
 		return TerminalLogin
 	case d.CanOpen():
 		return AgentBrowserLogin
@@ -43,24 +43,13 @@ func DecideLogin(disabled, terminal bool, d desktop.Decision) LoginMode {
 	return NoLogin
 }
 
-// loginDisabledByEnv reports the variables that forbid any login:
+// refusedByEnv reports the variables that forbid any login:
 // GIT_TERMINAL_PROMPT=0 (git's "never ask") and LANYARD_NONINTERACTIVE=1.
-// (LANYARD_NONINTERACTIVE is read here; it belongs in internal/env.)
-func loginDisabledByEnv(getenv func(string) string) bool {
+func refusedByEnv(getenv func(string) string) bool {
 	if v := getenv("GIT_TERMINAL_PROMPT"); v != "" && !env.Bool(v) {
 		return true
 	}
-	return env.Bool(getenv("LANYARD_NONINTERACTIVE"))
-}
-
-// hasTerminal reports whether the controlling terminal can be opened.
-func hasTerminal() bool {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return false
-	}
-	tty.Close()
-	return true
+	return env.Env(getenv).NonInteractive()
 }
 
 // gitForbidsPrompts reports git's credential.interactive set to false

@@ -16,6 +16,7 @@ import (
 	"github.com/lanyardhq/lanyard/internal/desktop"
 	"github.com/lanyardhq/lanyard/internal/env"
 	"github.com/lanyardhq/lanyard/internal/redact"
+	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
 // DefaultUsername is the username handed to git when the profile sets no
@@ -113,7 +114,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	if r == nil {
 		r = client.New(getenv, stderr, *debug)
 	}
-	h := &handler{r: r, req: req, profile: *profile, stdout: stdout, stderr: stderr, log: log, stateDir: env.Env(getenv).StateDir(), getenv: getenv}
+	h := &handler{r: r, req: req, profile: *profile, stdin: stdin, stdout: stdout, stderr: stderr, log: log, getenv: getenv}
 	// No signal handling: this process holds nothing to clean up (a refresh
 	// runs in the agent and survives us), and installing handlers costs a
 	// measurable share of a cache hit.
@@ -123,9 +124,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	} else {
 		// --interactive is the default now; the flag stays for old configs.
 		_ = *interactive
-		mode := DecideLogin(loginDisabledByEnv(getenv), hasTerminal(), desktop.Decide(desktop.Read(getenv)))
-		log.Debug("login mode if no token", "mode", mode)
-		err = h.get(ctx, mode)
+		err = h.get(ctx)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "lanyard: %v\n", err)
@@ -173,12 +172,34 @@ type handler struct {
 	r       wire.Resolver
 	req     Request
 	profile string
-	stdout  io.Writer
-	stderr  io.Writer
-	log     *slog.Logger
-	// stateDir holds the forge hints' memory (forgehint.go).
-	stateDir string
-	getenv   func(string) string
+	// stdin and stderr are the caller's streams: a terminal on either
+	// allows a login there (tty.Caller).
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+	getenv func(string) string
+	// place is where this runs (desktop.Read), read when a login is needed.
+	place *desktop.Decision
+}
+
+// where says where this runs and how a browser opens there, read once and
+// only on the way to a login: a cache hit never looks.
+func (h *handler) where() desktop.Decision {
+	if h.place == nil {
+		d := desktop.Decide(desktop.Read(h.getenv))
+		h.place = &d
+	}
+	return *h.place
+}
+
+// loginMode decides, once the agent says a login is needed, how it may
+// run. git's credential.interactive is read only here.
+func (h *handler) loginMode(ctx context.Context) LoginMode {
+	c := tty.Caller{Stdin: h.stdin, Stderr: h.stderr, Refused: refusedByEnv(h.getenv) || gitForbidsPrompts(ctx)}
+	mode := DecideLogin(c.Refused, c.CanPrompt(), h.where())
+	h.log.Debug("login needed", "mode", mode, "place", h.where().Place)
+	return mode
 }
 
 // ask sends git's request to the resolver; a nil response means no profile
@@ -197,7 +218,7 @@ func (h *handler) ask(ctx context.Context, wreq *wire.Request) (*wire.Response, 
 		return nil, nil
 	case wire.StatusLoginRequired:
 		msg := resp.Message
-		if hint := remoteLoginHint(desktop.Decide(desktop.Read(h.getenv)), resp.Profile); hint != "" {
+		if hint := remoteLoginHint(h.where(), resp.Profile); hint != "" {
 			msg += "\nlanyard: " + hint
 		}
 		return nil, &loginRequired{profile: resp.Profile, msg: msg}
@@ -205,12 +226,16 @@ func (h *handler) ask(ctx context.Context, wreq *wire.Request) (*wire.Response, 
 	return nil, errors.New(resp.Message)
 }
 
-func (h *handler) get(ctx context.Context, mode LoginMode) error {
+func (h *handler) get(ctx context.Context) error {
 	resp, err := h.ask(ctx, &wire.Request{Op: wire.OpGet})
 	var lr *loginRequired
-	if errors.As(err, &lr) && mode != NoLogin && !gitForbidsPrompts(ctx) {
+	if errors.As(err, &lr) {
+		mode := h.loginMode(ctx)
+		if mode == NoLogin {
+			return err
+		}
 		// Ask again, allowed to log in: the first request stays as cheap
-		// as a cache hit, and git's config is read only here.
+		// as a cache hit.
 		wreq := &wire.Request{Op: wire.OpGet, Interactive: mode == TerminalLogin}
 		if mode == AgentBrowserLogin {
 			wreq.BrowserLogin, wreq.Browser = true, h.getenv("BROWSER")
@@ -221,7 +246,7 @@ func (h *handler) get(ctx context.Context, mode LoginMode) error {
 	if err == nil && resp == nil && h.profile == "" {
 		// No profile serves this host: say which preset would, if the
 		// server's challenge names a forge.
-		hintForge(h.stateDir, h.req, time.Now(), h.stderr)
+		hintForge(env.Env(h.getenv).StateDir(), h.req, time.Now(), h.stderr)
 	}
 	if err != nil || resp == nil {
 		return err

@@ -263,12 +263,12 @@ func TestMainErase(t *testing.T) {
 
 func TestInteractiveNeedsPromptsAllowed(t *testing.T) {
 	for v, want := range map[string]bool{"": false, "1": false, "true": false, "0": true, "false": true, "no": true, "off": true} {
-		if got := loginDisabledByEnv(func(k string) string { return map[string]string{"GIT_TERMINAL_PROMPT": v}[k] }); got != want {
+		if got := refusedByEnv(func(k string) string { return map[string]string{"GIT_TERMINAL_PROMPT": v}[k] }); got != want {
 			t.Errorf("GIT_TERMINAL_PROMPT=%q: disabled = %v, want %v", v, got, want)
 		}
 	}
 	for v, want := range map[string]bool{"": false, "0": false, "1": true, "true": true} {
-		if got := loginDisabledByEnv(func(k string) string { return map[string]string{"LANYARD_NONINTERACTIVE": v}[k] }); got != want {
+		if got := refusedByEnv(func(k string) string { return map[string]string{"LANYARD_NONINTERACTIVE": v}[k] }); got != want {
 			t.Errorf("LANYARD_NONINTERACTIVE=%q: disabled = %v, want %v", v, got, want)
 		}
 	}

@@ -174,9 +174,10 @@ func getToken(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *debug {
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	interactive := info.Interactive
+	refused := env.Env(getenv).NonInteractive()
+	interactive := info.Interactive && !refused
 	if !info.Given {
-		interactive = tty.Caller{Stdin: stdin, Stderr: stderr}.CanPrompt()
+		interactive = tty.Caller{Stdin: stdin, Stderr: stderr, Refused: refused}.CanPrompt()
 		log.Debug(info.Problem+"; assuming "+APIVersionV1, "interactive", interactive)
 	} else {
 		log.Debug("exec credential request", "apiVersion", info.APIVersion, "interactive", interactive)

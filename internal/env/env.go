@@ -23,6 +23,7 @@
 //	LANYARD_PLUGIN_TIMEOUT       PluginTimeout     a grant plugin's start and call (default 30s)
 //	LANYARD_PLUGIN_HOST          PluginHost        lanyard-plugin-host's path
 //	LANYARD_DEBUG                Debug             log to stderr, tokens redacted
+//	LANYARD_NONINTERACTIVE       NonInteractive    1: never ask a person (no login, no prompt); fail at once
 package env
 
 import (
@@ -229,6 +230,11 @@ func (e Env) EngineOverride() (string, error) {
 
 // Debug reports LANYARD_DEBUG.
 func (e Env) Debug() bool { return Bool(e.get("LANYARD_DEBUG")) }
+
+// NonInteractive reports LANYARD_NONINTERACTIVE: no call may ask a person
+// (a login, a passphrase, a pasted code), whatever terminal it has; it
+// feeds tty.Caller.Refused.
+func (e Env) NonInteractive() bool { return Bool(e.get("LANYARD_NONINTERACTIVE")) }
 
 func (e Env) duration(name string, def time.Duration, example string, zeroOK bool) (time.Duration, error) {
 	v := e.get(name)

@@ -62,3 +62,11 @@ func TestAgentSettings(t *testing.T) {
 		t.Error("a negative LANYARD_HTTP_TIMEOUT was accepted")
 	}
 }
+
+func TestNonInteractive(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "0": false, "false": false, "1": true, "true": true} {
+		if got := vars(map[string]string{"LANYARD_NONINTERACTIVE": v}).NonInteractive(); got != want {
+			t.Errorf("LANYARD_NONINTERACTIVE=%q: got %v, want %v", v, got, want)
+		}
+	}
+}
