@@ -1,13 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/lanyardhq/lanyard/internal/config"
@@ -77,11 +72,7 @@ func (c *InitCmd) runPreset(ctx context.Context, env *Env, eng *engine.Engine) (
 		}
 	}
 
-	text, err := s.Profile(name, clientID)
-	if err != nil {
-		return true, err
-	}
-	if err := appendPresetProfile(path, text); err != nil {
+	if err := config.AppendProfile(path, s.Profile(name, clientID)); err != nil {
 		return true, err
 	}
 	fmt.Fprintf(env.Stderr, "lanyard: wrote profile %q (%s) to %s\n", name, p.Title, path)
@@ -115,31 +106,4 @@ func urlArg(u string) string {
 		return ""
 	}
 	return u + " "
-}
-
-// appendPresetProfile adds text at the end of the profiles file (created
-// 0600 if missing) after checking that the whole file still parses.
-func appendPresetProfile(path, text string) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	if len(old) > 0 && !bytes.HasSuffix(old, []byte("\n")) {
-		text = "\n" + text
-	}
-	if _, err := config.Parse(path, append(slices.Clip(old), text...)); err != nil {
-		return fmt.Errorf("the new profile would not be valid, nothing was written: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(text); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -53,10 +54,15 @@ type NewProfile struct {
 	// Note is a further comment line above the table (lanyard mcp: the
 	// server and how the client was registered).
 	Note string
-	// RedirectURI, PKCE and Resource are the keys of the same names
-	// (lanyard mcp: the loopback redirect, S256, the server's canonical URI).
-	RedirectURI, PKCE string
-	Resource          []string
+	// RedirectURI, PKCE, ResponseMode, AuthParams and Resource are the
+	// keys of the same names (lanyard mcp: the loopback redirect, S256,
+	// the server's canonical URI; a preset: what its provider needs).
+	RedirectURI, PKCE, ResponseMode string
+	AuthParams                      map[string]string
+	Resource                        []string
+	// GitUsername and GitAuth are git_username and git_auth (a forge
+	// preset's).
+	GitUsername, GitAuth string
 }
 
 // TOML renders s as a commented profile table.
@@ -90,14 +96,12 @@ func (s NewProfile) TOML(now time.Time) string {
 	if s.HasSecret {
 		fmt.Fprintf(&b, "client_secret = \"keyring\"   # change with: lanyard secret set %s client_secret\n", s.Name)
 	}
-	if s.ClientAuth != "basic" {
+	if s.ClientAuth != "" && s.ClientAuth != "basic" {
 		fmt.Fprintf(&b, "client_auth = %s\n", tomlString(s.ClientAuth))
 	}
-	if s.RedirectURI != "" {
-		fmt.Fprintf(&b, "redirect_uri = %s\n", tomlString(s.RedirectURI))
-	}
-	if s.PKCE != "" {
-		fmt.Fprintf(&b, "pkce = %s\n", tomlString(s.PKCE))
+	writeKeys(&b, [][2]string{{"redirect_uri", s.RedirectURI}, {"pkce", s.PKCE}, {"response_mode", s.ResponseMode}})
+	if len(s.AuthParams) > 0 {
+		fmt.Fprintf(&b, "auth_params = %s\n", tomlTable(s.AuthParams))
 	}
 	if s.Username != "" {
 		fmt.Fprintf(&b, "username = %s   # the password is asked at login, never stored\n", tomlString(s.Username))
@@ -108,6 +112,7 @@ func (s NewProfile) TOML(now time.Time) string {
 	if len(s.Resource) > 0 {
 		fmt.Fprintf(&b, "resource = %s   # RFC 8707: the server the tokens are for\n", tomlList(s.Resource))
 	}
+	writeKeys(&b, [][2]string{{"git_username", s.GitUsername}, {"git_auth", s.GitAuth}})
 	switch {
 	case len(s.Match) > 0:
 		fmt.Fprintf(&b, "match = %s   # URLs this profile serves (git, docker, HTTPie)\n", tomlList(s.Match))
@@ -168,4 +173,23 @@ func tomlList(v []string) string {
 		q[i] = tomlString(s)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// writeKeys writes each key = "value" whose value is not empty.
+func writeKeys(b *strings.Builder, kvs [][2]string) {
+	for _, kv := range kvs {
+		if kv[1] != "" {
+			fmt.Fprintf(b, "%s = %s\n", kv[0], tomlString(kv[1]))
+		}
+	}
+}
+
+// tomlTable renders m as an inline table, keys sorted.
+func tomlTable(m map[string]string) string {
+	keys := slices.Sorted(maps.Keys(m))
+	q := make([]string, len(keys))
+	for i, k := range keys {
+		q[i] = tomlKey(k) + " = " + tomlString(m[k])
+	}
+	return "{ " + strings.Join(q, ", ") + " }"
 }

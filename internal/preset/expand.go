@@ -7,7 +7,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/BurntSushi/toml"
+	"github.com/lanyardhq/lanyard/internal/config"
 )
 
 // Setup is a preset made concrete for one URL: what the profile says.
@@ -72,51 +72,22 @@ func (p Preset) Expand(rawURL string) (*Setup, error) {
 	return s, nil
 }
 
-// profileTable is one [profiles.NAME] table in key order.
-type profileTable struct {
-	Issuer        string            `toml:"issuer,omitempty"`
-	AuthURL       string            `toml:"auth_url,omitempty"`
-	TokenURL      string            `toml:"token_url,omitempty"`
-	DeviceAuthURL string            `toml:"device_auth_url,omitempty"`
-	Grant         string            `toml:"grant"`
-	ClientID      string            `toml:"client_id"`
-	ClientSecret  string            `toml:"client_secret,omitempty"`
-	ClientAuth    string            `toml:"client_auth,omitempty"`
-	Scopes        []string          `toml:"scopes,omitempty"`
-	RedirectURI   string            `toml:"redirect_uri,omitempty"`
-	PKCE          string            `toml:"pkce,omitempty"`
-	ResponseMode  string            `toml:"response_mode,omitempty"`
-	AuthParams    map[string]string `toml:"auth_params,omitempty"`
-	GitUsername   string            `toml:"git_username,omitempty"`
-	GitAuth       string            `toml:"git_auth,omitempty"`
-	Match         []string          `toml:"match,omitempty"`
-}
-
-// Profile renders the profile table for name and clientID, with a
-// comment naming the preset. A preset with a client secret refers to the
-// keyring (lanyard secret set NAME client_secret), never the secret itself.
-func (s *Setup) Profile(name, clientID string) (string, error) {
+// Profile is the profile for name and clientID, for the profile writer
+// (config.AppendProfile), with a comment naming the preset. A preset with
+// a client secret refers to the keyring (lanyard secret set NAME
+// client_secret), never the secret itself.
+func (s *Setup) Profile(name, clientID string) config.NewProfile {
 	p := s.Preset
-	t := profileTable{
-		Issuer: s.Issuer, AuthURL: s.AuthURL, TokenURL: s.TokenURL, DeviceAuthURL: s.DeviceURL,
-		Grant: p.Grant, ClientID: clientID, Scopes: p.Scopes, RedirectURI: p.RedirectURI, PKCE: p.PKCE,
-		ResponseMode: p.ResponseMode, AuthParams: p.AuthParams, GitUsername: p.GitUsername, GitAuth: p.GitAuth, Match: s.Match,
+	n := config.NewProfile{
+		Name: name, Issuer: s.Issuer, AuthURL: s.AuthURL, TokenURL: s.TokenURL, DeviceURL: s.DeviceURL,
+		Grant: p.Grant, ClientID: clientID, ClientAuth: "none", Scopes: p.Scopes,
+		RedirectURI: p.RedirectURI, PKCE: p.PKCE, ResponseMode: p.ResponseMode, AuthParams: p.AuthParams,
+		GitUsername: p.GitUsername, GitAuth: p.GitAuth, Match: s.Match,
+		WrittenBy: "lanyard init " + p.Name,
+		Note:      fmt.Sprintf("Preset: %s, docs/presets.md. Refresh: %s.", p.Title, p.Refresh),
 	}
 	if p.Secret {
-		t.ClientSecret = "keyring"
-	} else {
-		t.ClientAuth = "none"
+		n.HasSecret, n.ClientAuth = true, "basic"
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n# %s, written by lanyard init %s (docs/presets.md). Refresh: %s.\n", p.Title, p.Name, p.Refresh)
-	var body strings.Builder
-	enc := toml.NewEncoder(&body)
-	enc.Indent = ""
-	if err := enc.Encode(map[string]map[string]profileTable{"profiles": {name: t}}); err != nil {
-		return "", err
-	}
-	// The file may define [profiles] itself: only the profile's own table
-	// header may appear, or the file would define it twice.
-	b.WriteString(strings.TrimPrefix(body.String(), "[profiles]\n"))
-	return b.String(), nil
+	return n
 }

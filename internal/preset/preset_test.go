@@ -4,8 +4,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/golden"
 )
 
 // sampleURL is a URL each preset accepts ("" = its default).
@@ -24,10 +26,7 @@ func TestEveryPresetMakesAValidProfile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			text, err := s.Profile(p.Name, "client-123")
-			if err != nil {
-				t.Fatal(err)
-			}
+			text := s.Profile(p.Name, "client-123").TOML(time.Now())
 			if strings.Contains(text, "[profiles]") {
 				t.Errorf("the profile defines [profiles], which a file may define already:\n%s", text)
 			}
@@ -104,4 +103,18 @@ func TestExpand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProfilesGolden: what lanyard init PRESET writes, for every preset
+// (testdata/profiles.golden; go test -update rewrites it).
+func TestProfilesGolden(t *testing.T) {
+	var b strings.Builder
+	for _, p := range All {
+		s, err := p.Expand(sampleURL[p.Name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(s.Profile(p.Name, "client-123").TOML(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)))
+	}
+	golden.Check(t, "profiles.golden", []byte(b.String()))
 }
