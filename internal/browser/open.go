@@ -20,20 +20,6 @@ import (
 	"github.com/lanyardhq/lanyard/internal/desktop"
 )
 
-// Headless reports whether no browser can be shown to the person running
-// lanyard: an SSH session (SSH_CONNECTION or SSH_TTY set), or a Linux/BSD
-// desktop-less session (neither DISPLAY nor WAYLAND_DISPLAY set).
-func Headless(getenv func(string) string) bool {
-	if getenv("SSH_CONNECTION") != "" || getenv("SSH_TTY") != "" {
-		return true
-	}
-	switch runtime.GOOS {
-	case "darwin", "windows", "ios", "android":
-		return false
-	}
-	return getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == ""
-}
-
 // Opener returns a function that opens a URL in the person's browser, or
 // nil when none should be tried, as internal/desktop decides: $BROWSER (a
 // command, or a list of them separated by ":", taking the URL as its last
