@@ -22,7 +22,7 @@ const (
 
 // forwardRequest is req as a forward may ask it: the configured use, a
 // clamped min_ttl, a forced refresh only with the refused token's
-// fingerprint. A non-nil response refuses it.
+// fingerprint, no browser login. A non-nil response refuses it.
 func forwardRequest(req *wire.Request) (*wire.Request, *wire.Response) {
 	fwd := *req
 	fwd.Use = ""
@@ -30,6 +30,10 @@ func forwardRequest(req *wire.Request) (*wire.Request, *wire.Response) {
 	if fwd.Rejected == "" {
 		fwd.ForceRefresh = false
 	}
+	// A browser login opens on the agent's machine, for a person there,
+	// with the caller's $BROWSER as the command: never for a forward's
+	// client, who is on another machine.
+	fwd.BrowserLogin, fwd.Browser = false, ""
 	if fwd.Op == wire.OpErase && fwd.Rejected == "" {
 		return nil, &wire.Response{Status: wire.StatusError, Message: "a forwarding socket erases only the token a server refused; send its fingerprint"}
 	}

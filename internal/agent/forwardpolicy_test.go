@@ -57,3 +57,15 @@ func TestForwardCannotSteerTheAgent(t *testing.T) {
 		t.Errorf("unknown profile through a forward: %s %q; want a refusal that names no path", bad.Status, bad.Message)
 	}
 }
+
+// A forward's client cannot make the agent open a browser, least of all
+// run its own $BROWSER command on the agent's machine.
+func TestForwardRequestDropsBrowserLogin(t *testing.T) {
+	fwd, refused := forwardRequest(&wire.Request{Op: wire.OpGet, Tool: wire.ToolGit, BrowserLogin: true, Browser: "sh -c 'touch /tmp/owned'"})
+	if refused != nil {
+		t.Fatalf("refused: %s", refused.Message)
+	}
+	if fwd.BrowserLogin || fwd.Browser != "" {
+		t.Errorf("a forward's request keeps BrowserLogin=%v Browser=%q", fwd.BrowserLogin, fwd.Browser)
+	}
+}
