@@ -3,7 +3,6 @@ package git_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -20,20 +19,8 @@ import (
 // terminal shows the verification URL and the code, and git goes on once
 // the code is approved on "another device" (the OP's verification page).
 func TestGitSSHTerminalGetsDeviceCode(t *testing.T) {
-	w := newWorld(t)
-	op := startOP(t)
-	srv, repo := w.opServer(op, "oauth2")
-	w.env.WriteConfig(t, fmt.Sprintf(`
-[profiles.web]
-grant = "authorization_code"
-issuer = %q
-client_id = %q
-scopes = ["openid"]
-match = [%q]
-`, op.Issuer, op.PublicClientID, srv.URL+"/"))
-	w.env.Set("SSH_CONNECTION", "10.0.0.1 50000 10.0.0.2 22")
+	w, op, repo := sshWorld(t)
 	w.env.Set("GIT_TERMINAL_PROMPT", "") // a person is at this terminal
-	w.gitConfig("credential.helper", "lanyard")
 
 	master, slave := testbin.OpenPTY(t)
 	term := testbin.NewTerminal(master)

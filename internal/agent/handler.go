@@ -324,6 +324,12 @@ func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Reques
 		h.remember(p, t, err, true)
 		return t, err
 	})
+	return awaitToken(ctx, ch)
+}
+
+// awaitToken waits for a flight's token, or for ctx to end: the flight
+// goes on for the other callers.
+func awaitToken(ctx context.Context, ch <-chan singleflight.Result) (*engine.Token, error) {
 	select {
 	case r := <-ch:
 		if r.Err != nil {

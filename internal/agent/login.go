@@ -74,19 +74,13 @@ func (h *Handler) browserLogin(ctx context.Context, p *config.Profile, req *wire
 	})
 	// The login ends by itself within timeout plus the exchange margin;
 	// this bound only guards against a bug there.
-	wait := time.NewTimer(timeout + 2*exchangeMargin)
-	defer wait.Stop()
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.(*engine.Token), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-wait.C:
+	wait, cancel := context.WithTimeout(ctx, timeout+2*exchangeMargin)
+	defer cancel()
+	t, err := awaitToken(wait, ch)
+	if err != nil && err == wait.Err() && ctx.Err() == nil {
 		return nil, &BrowserLoginError{Profile: p.Name, Timeout: timeout, Err: grant.ErrLoginTimeout}
 	}
+	return t, err
 }
 
 // loginMemory remembers the browser logins that failed a moment ago.

@@ -134,6 +134,27 @@ func (h *ilEnv) login(t *testing.T, p *config.Profile, opt LoginOptions) <-chan 
 	return done
 }
 
+// approveDevice reads the verification URL and the user code a device
+// login shows, approves the code at o as the person would on another
+// device, and returns the login's successful result.
+func (h *ilEnv) approveDevice(t *testing.T, o *testprovider.OP, done <-chan ilResult) ilResult {
+	t.Helper()
+	h.ui.next(t, o.Issuer) // verification_uri
+	h.ui.next(t, "lanyard: and enter the code:")
+	code := h.ui.next(t, "")
+	for code == "" {
+		code = h.ui.next(t, "")
+	}
+	if err := o.ApproveDevice(testCtx(t), code); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return r
+}
+
 func (h *ilEnv) wantNothingStored(t *testing.T, p *config.Profile) {
 	t.Helper()
 	if tok, err := h.e.Store.Token(p.Name); !errors.Is(err, store.ErrNotFound) {
@@ -300,19 +321,7 @@ func TestLoginDeviceCodeOP(t *testing.T) {
 	h := newILEnv(t, nil)
 	p := opProfile(t, o, config.GrantDeviceCode, "")
 	done := h.login(t, p, LoginOptions{})
-	h.ui.next(t, o.Issuer) // verification_uri
-	h.ui.next(t, "lanyard: and enter the code:")
-	code := h.ui.next(t, "")
-	for code == "" {
-		code = h.ui.next(t, "")
-	}
-	if err := o.ApproveDevice(testCtx(t), code); err != nil {
-		t.Fatal(err)
-	}
-	r := <-done
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
+	r := h.approveDevice(t, o, done)
 	if !o.Valid(r.tok.AccessToken) || r.tok.RefreshToken == "" {
 		t.Fatalf("token %+v", r.tok)
 	}

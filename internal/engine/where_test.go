@@ -66,19 +66,7 @@ func TestLoginSSHUsesDeviceCode(t *testing.T) {
 	p := opProfile(t, o, config.GrantAuthorizationCode, "")
 	done := h.login(t, p, LoginOptions{})
 	h.ui.next(t, "lanyard: no browser can be opened here (this is an SSH session)")
-	h.ui.next(t, o.Issuer) // verification_uri
-	h.ui.next(t, "lanyard: and enter the code:")
-	code := h.ui.next(t, "")
-	for code == "" {
-		code = h.ui.next(t, "")
-	}
-	if err := o.ApproveDevice(testCtx(t), code); err != nil {
-		t.Fatal(err)
-	}
-	r := <-done
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
+	r := h.approveDevice(t, o, done)
 	if !o.Valid(r.tok.AccessToken) {
 		t.Fatal("the OP does not know the token")
 	}

@@ -102,34 +102,8 @@ var All = []Preset{
 			"press Save application and copy the Application ID",
 		},
 	},
-	{
-		Name: "gitea", Title: "Gitea", Forge: true,
-		DefaultURL: "https://gitea.com", URLHelp: "your Gitea, e.g. https://gitea.example.com",
-		Endpoints: Endpoints{AuthURL: "{url}/login/oauth/authorize", TokenURL: "{url}/login/oauth/access_token"},
-		Grant:     "authorization_code", RedirectURI: loopback, GitUsername: "oauth2",
-		Match:       []string{"{url}/"},
-		Refresh:     "access tokens expire after 1 hour; the refresh token rotates on every use",
-		RegisterURL: "{url}/user/settings/applications",
-		Register: []string{
-			"open {url}/user/settings/applications, section Manage OAuth2 applications",
-			"Application name: lanyard; Redirect URIs: {redirect}",
-			"untick Confidential client, press Create application and copy the Client ID",
-		},
-	},
-	{
-		Name: "forgejo", Title: "Forgejo (Codeberg or your own)", Forge: true,
-		DefaultURL: "https://codeberg.org", URLHelp: "your Forgejo, e.g. https://forgejo.example.com",
-		Endpoints: Endpoints{AuthURL: "{url}/login/oauth/authorize", TokenURL: "{url}/login/oauth/access_token"},
-		Grant:     "authorization_code", RedirectURI: loopback, GitUsername: "oauth2",
-		Match:       []string{"{url}/"},
-		Refresh:     "access tokens expire after 1 hour; the refresh token rotates on every use",
-		RegisterURL: "{url}/user/settings/applications",
-		Register: []string{
-			"open {url}/user/settings/applications, section Manage OAuth2 applications",
-			"Application name: lanyard; Redirect URIs: {redirect}",
-			"untick Confidential client, press Create application and copy the Client ID",
-		},
-	},
+	gitea("gitea", "Gitea", "https://gitea.com", "your Gitea, e.g. https://gitea.example.com"),
+	gitea("forgejo", "Forgejo (Codeberg or your own)", "https://codeberg.org", "your Forgejo, e.g. https://forgejo.example.com"),
 	{
 		Name: "bitbucket", Title: "Bitbucket (bitbucket.org or Data Center)", Forge: true,
 		DefaultURL: "https://bitbucket.org", URLHelp: "your Bitbucket Data Center, e.g. https://bitbucket.example.com",
@@ -245,6 +219,24 @@ var All = []Preset{
 			"Valid redirect URIs: http://127.0.0.1/* ; save",
 		},
 	},
+}
+
+// gitea is the preset of a Gitea-compatible forge (Gitea, and Forgejo
+// which kept its OAuth endpoints and settings pages).
+func gitea(name, title, defaultURL, help string) Preset {
+	return Preset{
+		Name: name, Title: title, Forge: true, DefaultURL: defaultURL, URLHelp: help,
+		Endpoints: Endpoints{AuthURL: "{url}/login/oauth/authorize", TokenURL: "{url}/login/oauth/access_token"},
+		Grant:     "authorization_code", RedirectURI: loopback, GitUsername: "oauth2",
+		Match:       []string{"{url}/"},
+		Refresh:     "access tokens expire after 1 hour; the refresh token rotates on every use",
+		RegisterURL: "{url}/user/settings/applications",
+		Register: []string{
+			"open {url}/user/settings/applications, section Manage OAuth2 applications",
+			"Application name: lanyard; Redirect URIs: {redirect}",
+			"untick Confidential client, press Create application and copy the Client ID",
+		},
+	}
 }
 
 // Lookup finds a preset by name; codeberg is forgejo at codeberg.org.
