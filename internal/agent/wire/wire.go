@@ -105,7 +105,7 @@ type Request struct {
 	BrowserLogin bool   `json:"browser_login,omitempty"`
 	Browser      string `json:"browser,omitempty"`
 	// Config is the profiles file the caller's environment names
-	// (internal/config/location). The agent's main socket answers get and
+	// (env.Env.ConfigPath). The agent's main socket answers get and
 	// erase only for its own file, so a caller with another LANYARD_CONFIG
 	// never gets a token of a profile it did not define. Forwarding sockets
 	// ignore it: their callers have no profiles file.
