@@ -158,6 +158,7 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 		GitUsername:    p.GitUsername,
 		GitAuth:        p.GitAuth,
 		DockerUsername: p.DockerUsername,
+		CargoAuth:      p.CargoAuth,
 	}, nil
 }
 
@@ -217,7 +218,7 @@ func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile
 	cfg, err := h.config(only)
 	missing := errors.Is(err, os.ErrNotExist)
 	switch req.Tool {
-	case wire.ToolGit:
+	case wire.ToolGit, wire.ToolCargo, wire.ToolTerraform:
 		if req.Profile == "" {
 			if missing {
 				// credential.helper = lanyard set before any profile
