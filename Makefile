@@ -5,7 +5,7 @@ PREFIX ?= $(shell go env GOPATH)
 BINDIR ?= $(PREFIX)/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
-CMDS := lanyard lanyard-engine git-credential-lanyard docker-credential-lanyard kubectl-lanyard lanyard-plugin-host lanyard-grant-github-app lanyard-demo-provider
+CMDS := lanyard lanyard-engine git-credential-lanyard docker-credential-lanyard kubectl-lanyard cargo-credential-lanyard terraform-credentials-lanyard lanyard-plugin-host lanyard-grant-github-app lanyard-demo-provider
 # What install, the archives and the packages ship: every command but the demo.
 DIST_CMDS := $(filter-out lanyard-demo-provider,$(CMDS))
 FUZZTIME ?= 5s

@@ -3,11 +3,13 @@ package main
 import (
 	"io"
 
+	"github.com/lanyardhq/lanyard/helpers/cargo"
 	"github.com/lanyardhq/lanyard/helpers/docker"
 	dockerfull "github.com/lanyardhq/lanyard/helpers/docker/full"
 	"github.com/lanyardhq/lanyard/helpers/git"
 	"github.com/lanyardhq/lanyard/helpers/kubectl"
 	kubectlfull "github.com/lanyardhq/lanyard/helpers/kubectl/full"
+	"github.com/lanyardhq/lanyard/helpers/terraform"
 	"github.com/lanyardhq/lanyard/internal/agent"
 	"github.com/lanyardhq/lanyard/internal/agent/front"
 )
@@ -20,6 +22,12 @@ import (
 var helperCommands = map[string]func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int{
 	git.EngineCommand: func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 		return git.Main(args, stdin, stdout, stderr, getenv, agent.InProcess(getenv, stderr, front.DebugFromEnv(getenv)))
+	},
+	cargo.EngineCommand: func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+		return cargo.Main(args, stdin, stdout, stderr, getenv, agent.InProcess(getenv, stderr, front.DebugFromEnv(getenv)))
+	},
+	terraform.EngineCommand: func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+		return terraform.Main(args, stdin, stdout, stderr, getenv, agent.InProcess(getenv, stderr, front.DebugFromEnv(getenv)))
 	},
 	docker.EngineCommand:  dockerfull.Main,
 	kubectl.EngineCommand: kubectlfull.Main,

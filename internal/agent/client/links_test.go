@@ -13,6 +13,8 @@ var thinBinaries = []string{
 	"github.com/lanyardhq/lanyard/cmd/lanyard",
 	"github.com/lanyardhq/lanyard/cmd/docker-credential-lanyard",
 	"github.com/lanyardhq/lanyard/cmd/kubectl-lanyard",
+	"github.com/lanyardhq/lanyard/cmd/cargo-credential-lanyard",
+	"github.com/lanyardhq/lanyard/cmd/terraform-credentials-lanyard",
 }
 
 // forbidden are the packages (and prefixes) a thin binary must not link.
