@@ -175,10 +175,12 @@ func (h *handler) answer(ctx context.Context, req Request) []byte {
 		if resp.Status == wire.StatusBadConfig {
 			return Fail(ErrOther, resp.Message)
 		}
-		// The Cargo book: a provider that only answers get says
-		// operation-not-supported to login (and logout); cargo shows the
-		// message. The token cargo login was given is dropped unread.
-		return Fail(ErrOperationNotSupported, ManagedMessage(req.Kind, resp.Profile))
+		// The Cargo book has a provider that only answers get say
+		// operation-not-supported, but cargo 1.95 shows that kind as
+		// "requested operation not supported" and drops its message; "other"
+		// is as final and shows the command to run. The token cargo login
+		// was given is dropped unread.
+		return Fail(ErrOther, ManagedMessage(req.Kind, resp.Profile))
 	}
 	return Fail(ErrOperationNotSupported, fmt.Sprintf("lanyard does not know the request kind %q", req.Kind))
 }
