@@ -60,4 +60,3 @@ func TestSetProvider(t *testing.T) {
 		})
 	}
 }
-
