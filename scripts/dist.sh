@@ -99,7 +99,7 @@ version_schema: none
 maintainer: "The lanyard authors <lanyard@lanyardhq.invalid>"
 description: |
   OAuth 2.0 / OIDC tokens, cached and fresh, for git, kubectl, docker
-  registries, HTTPie, Postman and scripts.
+  registries, cargo, Terraform/OpenTofu, HTTPie, Postman and scripts.
 homepage: https://github.com/lanyardhq/lanyard
 license: MIT
 section: utils

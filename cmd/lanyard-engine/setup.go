@@ -2,6 +2,8 @@ package main
 
 // SetupCmd configures tools to use lanyard's helpers.
 type SetupCmd struct {
-	Git    SetupGitCmd    `cmd:"" help:"Configure git's credential helper for PROFILE."`
-	Docker SetupDockerCmd `cmd:"" help:"Configure docker's credHelpers for PROFILE's registry."`
+	Git       SetupGitCmd       `cmd:"" help:"Configure git's credential helper for PROFILE."`
+	Docker    SetupDockerCmd    `cmd:"" help:"Configure docker's credHelpers for PROFILE's registry."`
+	Cargo     SetupCargoCmd     `cmd:"" help:"Configure cargo's credential-provider for a registry PROFILE serves."`
+	Terraform SetupTerraformCmd `cmd:"" help:"Install the Terraform/OpenTofu credentials helper and enable it in the CLI configuration."`
 }

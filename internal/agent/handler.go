@@ -153,6 +153,7 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 		GitUsername:    p.GitUsername,
 		GitAuth:        p.GitAuth,
 		DockerUsername: p.DockerUsername,
+		CargoAuth:      p.CargoAuth,
 	}, nil
 }
 

@@ -42,6 +42,11 @@ const (
 	ToolGit     = "git"     // git-credential-lanyard
 	ToolDocker  = "docker"  // docker-credential-lanyard
 	ToolKubectl = "kubectl" // kubectl-lanyard get-token
+	// ToolCargo and ToolTerraform pick the profile by match against the
+	// registry's index URL (cargo) or https://HOST/ (Terraform), as git
+	// does for an unpinned helper.
+	ToolCargo     = "cargo"     // cargo-credential-lanyard
+	ToolTerraform = "terraform" // terraform-credentials-lanyard
 )
 
 // KubeClusterExtension is the kubeconfig cluster extension client-go hands
@@ -119,6 +124,7 @@ type Response struct {
 	GitUsername    string `json:"git_username,omitempty"`
 	GitAuth        string `json:"git_auth,omitempty"`
 	DockerUsername string `json:"docker_username,omitempty"`
+	CargoAuth      string `json:"cargo_auth,omitempty"`
 	// Source is where the profile is defined (FILE:LINE), for messages
 	// that tell the user what to change.
 	Source string `json:"source,omitempty"`
