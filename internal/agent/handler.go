@@ -158,6 +158,8 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 		GitUsername:    p.GitUsername,
 		GitAuth:        p.GitAuth,
 		DockerUsername: p.DockerUsername,
+		PipUsername:    p.PipUsername,
+		Prefix:         p.ServedPrefix(req.URL),
 	}, nil
 }
 
@@ -217,7 +219,7 @@ func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile
 	cfg, err := h.config(only)
 	missing := errors.Is(err, os.ErrNotExist)
 	switch req.Tool {
-	case wire.ToolGit:
+	case wire.ToolGit, wire.ToolGoauth, wire.ToolPip:
 		if req.Profile == "" {
 			if missing {
 				// credential.helper = lanyard set before any profile

@@ -71,6 +71,7 @@ type Profile struct {
 	GitUsername    string
 	GitAuth        string // auto | bearer | basic
 	DockerUsername string
+	PipUsername    string // the username pip and twine send with the token (keyrings.lanyard)
 
 	// Plugin settings for grant = "plugin:NAME"; values may be secret references.
 	Plugin       map[string]string
