@@ -6,6 +6,7 @@ import (
 	"github.com/lanyardhq/lanyard/helpers/docker"
 	dockerfull "github.com/lanyardhq/lanyard/helpers/docker/full"
 	"github.com/lanyardhq/lanyard/helpers/git"
+	"github.com/lanyardhq/lanyard/helpers/goauth"
 	"github.com/lanyardhq/lanyard/helpers/kubectl"
 	kubectlfull "github.com/lanyardhq/lanyard/helpers/kubectl/full"
 	"github.com/lanyardhq/lanyard/internal/agent"
@@ -20,6 +21,9 @@ import (
 var helperCommands = map[string]func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int{
 	git.EngineCommand: func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 		return git.Main(args, stdin, stdout, stderr, getenv, agent.InProcess(getenv, stderr, front.DebugFromEnv(getenv)))
+	},
+	goauth.Command: func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+		return goauth.Main(args, stdin, stdout, stderr, getenv, agent.InProcess(getenv, stderr, front.DebugFromEnv(getenv)))
 	},
 	docker.EngineCommand:  dockerfull.Main,
 	kubectl.EngineCommand: kubectlfull.Main,
