@@ -4,4 +4,5 @@ package main
 type SetupCmd struct {
 	Git    SetupGitCmd    `cmd:"" help:"Configure git's credential helper for PROFILE."`
 	Docker SetupDockerCmd `cmd:"" help:"Configure docker's credHelpers for PROFILE's registry."`
+	Go     SetupGoCmd     `cmd:"" help:"Put lanyard first in the go command's GOAUTH."`
 }
