@@ -9,6 +9,7 @@ import (
 	"github.com/lanyardhq/lanyard/helpers/goauth"
 	"github.com/lanyardhq/lanyard/helpers/kubectl"
 	kubectlfull "github.com/lanyardhq/lanyard/helpers/kubectl/full"
+	"github.com/lanyardhq/lanyard/helpers/pykeyring"
 	"github.com/lanyardhq/lanyard/internal/agent"
 	"github.com/lanyardhq/lanyard/internal/agent/front"
 )
@@ -24,6 +25,9 @@ var helperCommands = map[string]func(args []string, stdin io.Reader, stdout, std
 	},
 	goauth.Command: func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 		return goauth.Main(args, stdin, stdout, stderr, getenv, agent.InProcess(getenv, stderr, front.DebugFromEnv(getenv)))
+	},
+	pykeyring.Command: func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+		return pykeyring.Main(args, stdin, stdout, stderr, getenv, agent.InProcess(getenv, stderr, front.DebugFromEnv(getenv)))
 	},
 	docker.EngineCommand:  dockerfull.Main,
 	kubectl.EngineCommand: kubectlfull.Main,

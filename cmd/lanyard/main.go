@@ -13,6 +13,7 @@ import (
 	"os"
 
 	"github.com/lanyardhq/lanyard/helpers/goauth"
+	"github.com/lanyardhq/lanyard/helpers/pykeyring"
 	"github.com/lanyardhq/lanyard/internal/agent/client"
 	"github.com/lanyardhq/lanyard/internal/agent/front"
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
@@ -29,6 +30,9 @@ const (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == goauth.Command {
 		os.Exit(goauth.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, nil))
+	}
+	if len(os.Args) > 1 && os.Args[1] == pykeyring.Command {
+		os.Exit(pykeyring.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, nil))
 	}
 	if a, ok := front.ParseTokenArgs(os.Args[1:]); ok && !client.Off(os.Getenv) && !front.DebugFromEnv(os.Getenv) {
 		if code, done := token(a); done {
