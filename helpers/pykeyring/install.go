@@ -52,7 +52,7 @@ func Probe(ctx context.Context, python string) (*Interpreter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("python interpreter %q not found: %w; pass --python with the interpreter pip, twine or the keyring command runs under", python, err)
 	}
-	cmd := exec.CommandContext(ctx, path, "-I", "-c", probe)
+	cmd := exec.CommandContext(ctx, path, "-c", probe)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

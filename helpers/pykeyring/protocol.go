@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultUsername is what pip and twine send as the Basic username with the
@@ -51,6 +52,10 @@ func Format(c Credential) ([]byte, error) {
 	if c.Password == "" {
 		return nil, fmt.Errorf("empty token")
 	}
+	if !utf8.ValidString(c.Password) || !utf8.ValidString(c.Username) {
+		// JSON would carry it changed (U+FFFD), and the index would refuse it.
+		return nil, fmt.Errorf("token or pip_username is not valid UTF-8")
+	}
 	b, err := json.Marshal(c)
 	if err != nil {
 		return nil, err
@@ -68,7 +73,10 @@ func ServiceURL(service string) (string, bool) {
 		return "", false
 	}
 	if strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") {
-		return s, len(s) > len("https://")
+		if _, rest, _ := strings.Cut(s, "://"); rest == "" {
+			return "", false
+		}
+		return s, true
 	}
 	if strings.Contains(s, "://") || strings.ContainsAny(s, "/?#@") {
 		return "", false
