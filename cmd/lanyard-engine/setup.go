@@ -6,4 +6,6 @@ type SetupCmd struct {
 	Docker    SetupDockerCmd    `cmd:"" help:"Configure docker's credHelpers for PROFILE's registry."`
 	Cargo     SetupCargoCmd     `cmd:"" help:"Configure cargo's credential-provider for a registry PROFILE serves."`
 	Terraform SetupTerraformCmd `cmd:"" help:"Install the Terraform/OpenTofu credentials helper and enable it in the CLI configuration."`
+	Go        SetupGoCmd        `cmd:"" help:"Put lanyard first in the go command's GOAUTH."`
+	Pip       SetupPipCmd       `cmd:"" help:"Install keyrings.lanyard (pip and twine credentials) for a Python interpreter."`
 }

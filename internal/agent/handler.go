@@ -154,6 +154,8 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 		GitAuth:        p.GitAuth,
 		DockerUsername: p.DockerUsername,
 		CargoAuth:      p.CargoAuth,
+		PipUsername:    p.PipUsername,
+		Prefix:         p.ServedPrefix(req.URL),
 	}, nil
 }
 

@@ -50,7 +50,10 @@ const (
 	cmdDocker  = "docker-credential-lanyard"
 	cmdKubectl = "kubectl-lanyard"
 	cmdHello   = "hello"
-	cmdKube    = "kubelogin"
+	// cmdGoauth is `lanyard goauth URL` (the thin front as the go command
+	// runs it after a 401), measured with the agent only.
+	cmdGoauth = "lanyard goauth"
+	cmdKube   = "kubelogin"
 )
 
 var helpers = []string{cmdLanyard, cmdGit, cmdDocker, cmdKubectl}
@@ -385,6 +388,12 @@ func (b *bench) spec(name, label, stdin string, extraEnv []string, want string, 
 // helperSpec is how each tool calls its helper for profile, with the
 // hosts the profile's match serves; why says why the helper cannot run.
 func (b *bench) helperSpec(h, profile, gitHost, registry string) (Spec, string) {
+	if h == cmdGoauth {
+		if _, ok := b.built.Path[cmdLanyard]; !ok {
+			return Spec{}, b.built.Missing[cmdLanyard]
+		}
+		return b.spec(cmdLanyard, h+" URL", "HTTP/1.1 401 Unauthorized\n\n", nil, "Authorization: Bearer ", "goauth", "https://"+gitHost+"/mod/@v/list"), ""
+	}
 	if _, ok := b.built.Path[h]; !ok {
 		return Spec{}, b.built.Missing[h]
 	}

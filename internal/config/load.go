@@ -96,6 +96,7 @@ type rawProfile struct {
 	GitAuth        string            `toml:"git_auth"`
 	DockerUsername string            `toml:"docker_username"`
 	CargoAuth      string            `toml:"cargo_auth"`
+	PipUsername    string            `toml:"pip_username"`
 	Plugin         map[string]string `toml:"plugin"`
 	PluginSHA256   string            `toml:"plugin_sha256"`
 
@@ -240,7 +241,8 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 		ClientAuth: r.ClientAuth, TokenRequest: r.TokenRequest, Scopes: r.Scopes, ScopeParam: r.ScopeParam,
 		Audience: r.Audience, RedirectURI: r.RedirectURI, PKCE: r.PKCE, AuthParams: r.AuthParams,
 		TokenParams: r.TokenParams, Username: r.Username, Match: r.Match, Use: r.Use,
-		GitUsername: r.GitUsername, GitAuth: r.GitAuth, DockerUsername: r.DockerUsername, CargoAuth: r.CargoAuth, Plugin: r.Plugin, PluginSHA256: r.PluginSHA256,
+		GitUsername: r.GitUsername, GitAuth: r.GitAuth, DockerUsername: r.DockerUsername, CargoAuth: r.CargoAuth, PipUsername: r.PipUsername,
+		Plugin: r.Plugin, PluginSHA256: r.PluginSHA256,
 		PrivateKey: r.PrivateKey, KeyID: r.KeyID, SigningAlg: r.SigningAlg, AssertionAudience: r.AssertionAudience,
 		TLSCert: r.TLSCert, TLSKey: r.TLSKey, ClientAssertion: r.ClientAssertion, Assertion: r.Assertion,
 		SubjectToken: r.SubjectToken, SubjectTokenType: r.SubjectTokenType, ActorToken: r.ActorToken,

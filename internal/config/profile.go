@@ -81,6 +81,7 @@ type Profile struct {
 	GitAuth        string // auto | bearer | basic
 	DockerUsername string
 	CargoAuth      string // bearer | bare
+	PipUsername    string // the username pip and twine send with the token (keyrings.lanyard)
 
 	// Plugin settings for grant = "plugin:NAME"; values may be secret references.
 	Plugin       map[string]string
