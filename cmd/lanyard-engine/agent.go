@@ -104,6 +104,9 @@ func printAgentStatus(w io.Writer, st *wire.AgentStatus, getenv func(string) str
 		return
 	}
 	fmt.Fprintf(w, "agent: pid %d, up %s, socket %s\n", st.PID, time.Since(st.Started).Round(time.Second), st.Socket)
+	if st.Refused > 0 {
+		fmt.Fprintf(w, "agent: refused %d connections (another user's, or too many at once)\n", st.Refused)
+	}
 	if len(st.Profiles) == 0 {
 		return
 	}

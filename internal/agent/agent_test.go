@@ -75,6 +75,10 @@ func (f *fixture) ask(t *testing.T, req *wire.Request) *wire.Response {
 	return resp
 }
 
+func (f *fixture) askErr(req *wire.Request) (*wire.Response, error) {
+	return client.New(f.env.Getenv, io.Discard, false).Ask(context.Background(), req)
+}
+
 func getToken(profile string) *wire.Request {
 	return &wire.Request{Op: wire.OpGet, Tool: wire.ToolToken, Profile: profile}
 }

@@ -27,18 +27,17 @@ func (h *Handler) signal() {
 	}
 }
 
-// dueLocked says when the refresh ahead of e's token is due: before the
-// token enters its refresh_before window, by a tenth of its lifetime (at
-// most a minute), so callers never find it stale while the profile is in
-// use. Not at all for a profile unused for Recent, or one that needs a
-// person to get a new token. Called with h.mu held.
+// dueLocked says when the refresh ahead of e's token is due: at
+// engine.RefreshAt, the expiry every caller was told, so no token handed
+// out is killed (by servers that revoke the previous access token) before
+// the moment announced with it; a caller that arrives while the refresh
+// runs waits for it. Not at all for a profile unused for Recent, or one
+// that needs a person to get a new token. Called with h.mu held.
 func (h *Handler) dueLocked(e *entry, now time.Time) (time.Time, bool) {
 	if h.Recent < 0 || e.tok == nil || e.prof == nil || e.noAhead || now.Sub(e.lastUsed) > h.recent() || !refreshable(e.prof, e.tok) {
 		return time.Time{}, false
 	}
-	exp := engine.Handout(e.tok, e.prof).Expiry
-	life := exp.Sub(e.tok.Obtained)
-	at := exp.Add(-e.prof.EffectiveRefreshBefore(life) - min(life/10, time.Minute))
+	at := engine.RefreshAt(e.tok, e.prof)
 	if e.retryAt.After(at) {
 		at = e.retryAt
 	}

@@ -64,6 +64,9 @@ type entry struct {
 	failures int
 	lastErr  string
 	noAhead  bool
+	// forwardNext: before it, a forward's request costs no token request
+	// (forwardpolicy.go).
+	forwardNext time.Time
 }
 
 func (h *Handler) now() time.Time {
@@ -83,7 +86,18 @@ func (h *Handler) timeout() time.Duration {
 // Resolve answers one request. Failures the user must act on are
 // responses (status error or login_required with a message), not errors.
 func (h *Handler) Resolve(ctx context.Context, req *wire.Request) (*wire.Response, error) {
-	return h.resolve(ctx, req)
+	if req.Only == nil {
+		return h.resolve(ctx, req)
+	}
+	fwd, refused := forwardRequest(req)
+	if refused != nil {
+		return refused, nil
+	}
+	resp, err := h.resolve(ctx, fwd)
+	if resp != nil {
+		resp = forwardAnswer(resp, req.Profile)
+	}
+	return resp, err
 }
 
 func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Response, error) {
@@ -124,7 +138,7 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 	if req.Op == wire.OpErase && req.IssuedBy != "" && req.IssuedBy != p.Name {
 		return &wire.Response{Status: wire.StatusOK, Profile: p.Name, Source: source(p)}, nil
 	}
-	if req.Op == wire.OpErase || req.Rejected != "" {
+	if (req.Op == wire.OpErase || req.Rejected != "") && (req.Only == nil || h.forwardMayRefresh(p.Name)) {
 		dropped, err := h.erase(ctx, p, req.Rejected)
 		if err != nil {
 			return failure(err), nil
@@ -243,6 +257,19 @@ func (h *Handler) engine() (*engine.Engine, error) {
 // from the engine, with one engine call per profile however many callers
 // wait for it.
 func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Request) (*engine.Token, error) {
+	if req.Only != nil {
+		// A forward: a token still good is the answer unless this
+		// forward may cost a token request now.
+		h.mu.Lock()
+		e := h.mem[p.Name]
+		now := h.now()
+		good := e != nil && e.tok != nil && engine.FreshFor(e.tok, p, 0, now) &&
+			(req.ForceRefresh || !engine.FreshFor(e.tok, p, req.MinTTL, now))
+		h.mu.Unlock()
+		if good && !h.forwardMayRefresh(p.Name) {
+			return e.tok, nil
+		}
+	}
 	if !req.ForceRefresh {
 		h.mu.Lock()
 		e := h.mem[p.Name]
@@ -302,14 +329,7 @@ func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Reques
 func (h *Handler) remember(p *config.Profile, t *engine.Token, err error, used bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.mem == nil {
-		h.mem = map[string]*entry{}
-	}
-	e := h.mem[p.Name]
-	if e == nil {
-		e = &entry{}
-		h.mem[p.Name] = e
-	}
+	e := h.entryLocked(p.Name)
 	e.prof = p
 	if used {
 		e.lastUsed = h.now()
@@ -317,10 +337,12 @@ func (h *Handler) remember(p *config.Profile, t *engine.Token, err error, used b
 	switch {
 	case err == nil:
 		e.tok, e.failures, e.lastErr, e.retryAt, e.noAhead = t, 0, "", time.Time{}, false
-		if !used {
+		if !used && t != nil {
 			// Never two refreshes ahead within seconds, whatever lifetime
-			// the server gives its tokens.
-			e.retryAt = h.now().Add(5 * time.Second)
+			// the server gives its tokens; but never later than the new
+			// token's own refresh moment either (6 s tokens: a fixed 5 s
+			// floor made every second refresh ahead late).
+			e.retryAt = h.now().Add(min(5*time.Second, t.Expiry.Sub(t.Obtained)/10))
 		}
 	case engine.IsLoginRequired(err):
 		e.tok, e.lastErr, e.noAhead = nil, err.Error(), true
@@ -330,6 +352,20 @@ func (h *Handler) remember(p *config.Profile, t *engine.Token, err error, used b
 		e.retryAt = h.now().Add(backoff(e.failures))
 	}
 	h.signal()
+}
+
+// entryLocked returns the profile's entry, made if missing. Called with
+// h.mu held.
+func (h *Handler) entryLocked(name string) *entry {
+	if h.mem == nil {
+		h.mem = map[string]*entry{}
+	}
+	e := h.mem[name]
+	if e == nil {
+		e = &entry{}
+		h.mem[name] = e
+	}
+	return e
 }
 
 // backoff is the wait before refresh-ahead attempt n+1 after n failures:

@@ -24,7 +24,9 @@ func Listen(path string) (ln net.Listener, close func(), err error) {
 	if err := client.CheckSocket(path); err != nil {
 		return nil, nil, err
 	}
-	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	// O_NOFOLLOW: a symlink planted there must not make us create or
+	// lock a file elsewhere.
+	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, nil, socketError(path, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
@@ -28,7 +29,11 @@ type Server struct {
 	ReadTimeout time.Duration
 	// UID is the only peer uid served (default: our own).
 	UID *uint32
-	Log *slog.Logger
+	// MaxConns bounds the connections served at once (default 256); more
+	// are closed at once, so a flood of idle clients cannot exhaust the
+	// agent's descriptors or memory.
+	MaxConns int
+	Log      *slog.Logger
 
 	once    sync.Once
 	done    chan struct{}
@@ -36,6 +41,13 @@ type Server struct {
 	last    time.Time
 	started time.Time
 	wg      sync.WaitGroup
+	slots   chan struct{}
+	// socket is the path served and the file it was when Serve began:
+	// Wait returns when it is removed or replaced.
+	socket   string
+	socketFI os.FileInfo
+	// refused counts connections turned away (another uid, too many).
+	refused atomic.Int64
 }
 
 func (s *Server) init() {
@@ -46,6 +58,11 @@ func (s *Server) init() {
 		if s.Log == nil {
 			s.Log = slog.New(slog.DiscardHandler)
 		}
+		n := s.MaxConns
+		if n <= 0 {
+			n = 256
+		}
+		s.slots = make(chan struct{}, n)
 	})
 }
 
@@ -60,6 +77,11 @@ func (s *Server) uid() uint32 {
 // closed. socket is the path reported by status.
 func (s *Server) Serve(ln net.Listener, r wire.Resolver, socket string) {
 	s.init()
+	if fi, err := os.Stat(socket); err == nil {
+		s.mu.Lock()
+		s.socket, s.socketFI = socket, fi
+		s.mu.Unlock()
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -77,9 +99,18 @@ func (s *Server) Serve(ln net.Listener, r wire.Resolver, socket string) {
 				}
 				continue
 			}
+			select {
+			case s.slots <- struct{}{}:
+			default:
+				s.refused.Add(1)
+				s.Log.Warn("refused a connection: too many open", "max", cap(s.slots))
+				conn.Close()
+				continue
+			}
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
+				defer func() { <-s.slots }()
 				s.serveConn(conn, r, socket)
 			}()
 		}
@@ -100,6 +131,7 @@ func (s *Server) serveConn(conn net.Conn, r wire.Resolver, socket string) {
 	}
 	uid, err := peerUID(uc)
 	if err != nil || uid != s.uid() {
+		s.refused.Add(1)
 		s.Log.Warn("refused a connection from another user", "peer_uid", uid, "err", err)
 		return
 	}
@@ -137,6 +169,7 @@ func (s *Server) serveConn(conn net.Conn, r wire.Resolver, socket string) {
 			resp.Agent = &wire.AgentStatus{}
 		}
 		resp.Agent.PID, resp.Agent.Started, resp.Agent.Socket, resp.Agent.Only = os.Getpid(), s.started, socket, req.Only
+		resp.Agent.Refused = s.refused.Load()
 	}
 	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if err := wire.WriteResponse(conn, resp); err != nil {
@@ -158,11 +191,18 @@ func (s *Server) Stop() {
 	}
 }
 
-// Wait blocks until Stop, ctx's end, or idleness.
+// Wait blocks until Stop, ctx's end, idleness, or the socket's removal:
+// an agent whose socket (or its directory: a deleted test HOME, a
+// cleaned runtime dir) is gone can be reached by nobody, and must not
+// refresh ahead for an hour.
 func (s *Server) Wait(ctx context.Context) {
 	s.init()
 	for {
-		check := time.Minute
+		if s.socketGone() {
+			s.Log.Info("the socket was removed or replaced; exiting", "socket", s.socket)
+			return
+		}
+		check := 10 * time.Second
 		if s.Idle > 0 {
 			s.mu.Lock()
 			idle := time.Since(s.last)
@@ -171,7 +211,7 @@ func (s *Server) Wait(ctx context.Context) {
 				s.Log.Info("idle; exiting", "idle", idle)
 				return
 			}
-			check = max(min(s.Idle-idle, time.Minute), 10*time.Millisecond)
+			check = max(min(s.Idle-idle, check), 10*time.Millisecond)
 		}
 		t := time.NewTimer(check)
 		select {
@@ -184,6 +224,19 @@ func (s *Server) Wait(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// socketGone reports whether the socket Serve began with no longer exists
+// at its path (removed, or replaced by another file).
+func (s *Server) socketGone() bool {
+	s.mu.Lock()
+	path, fi := s.socket, s.socketFI
+	s.mu.Unlock()
+	if fi == nil {
+		return false
+	}
+	now, err := os.Stat(path)
+	return errors.Is(err, os.ErrNotExist) || err == nil && !os.SameFile(fi, now)
 }
 
 // Drain waits, at most limit, for the connections being served to finish

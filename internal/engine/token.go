@@ -69,16 +69,26 @@ func (e *Engine) fresh(t *Token, p *config.Profile, minTTL time.Duration) bool {
 	return FreshFor(t, p, minTTL, e.now())
 }
 
-// FreshFor reports whether t may be handed out for p at now and stays valid
-// for max(refresh_before, minTTL): the rule of Token's fast path, for
-// callers that keep tokens in memory (the agent).
+// FreshFor reports whether t may be handed out for p at now: it stays good
+// for minTTL more before RefreshAt. The rule of Token's fast path, for
+// callers that keep tokens in memory (the agent) too.
 func FreshFor(t *Token, p *config.Profile, minTTL time.Duration, now time.Time) bool {
 	if t == nil || t.Key != p.CacheKey() || value(t, p) == "" {
 		return false
 	}
+	return now.Add(max(minTTL, 0)).Before(RefreshAt(t, p))
+}
+
+// RefreshAt is when lanyard replaces t for p: refresh_before ahead of its
+// expiry (refresh_before is at most a tenth of the lifetime, so a 30 s
+// token is used for 27 s). The agent refreshes ahead at this moment, and
+// it is the expiry Handout announces: a server may revoke the previous
+// access token when it issues the next one (Ory Hydra does), so no token
+// is announced, to git, kubectl or --format json, as living past the
+// moment lanyard itself may kill it.
+func RefreshAt(t *Token, p *config.Profile) time.Time {
 	exp := expiry(t, p)
-	margin := max(p.EffectiveRefreshBefore(exp.Sub(t.Obtained)), minTTL)
-	return now.Add(margin).Before(exp)
+	return exp.Add(-p.EffectiveRefreshBefore(exp.Sub(t.Obtained)))
 }
 
 // value is what the tools receive: the access token or, with use =
@@ -97,7 +107,8 @@ type Credential struct {
 	// Type is the scheme in front of it: the server's token_type, else
 	// Bearer (always Bearer for an ID token).
 	Type string
-	// Expiry is when Value stops being good.
+	// Expiry is when lanyard stops handing Value out (RefreshAt): never
+	// later than the server's expiry, nor than the next refresh.
 	Expiry time.Time
 }
 
@@ -110,7 +121,7 @@ func Handout(t *Token, p *config.Profile) Credential {
 	if typ == "" || p.UseIDToken() {
 		typ = "Bearer"
 	}
-	return Credential{Value: value(t, p), Type: typ, Expiry: expiry(t, p)}
+	return Credential{Value: value(t, p), Type: typ, Expiry: RefreshAt(t, p)}
 }
 
 func expiry(t *Token, p *config.Profile) time.Time {

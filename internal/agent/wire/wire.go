@@ -153,6 +153,9 @@ type AgentStatus struct {
 	Profiles []ProfileStatus `json:"profiles,omitempty"`
 	// Only is set on a forwarding socket: the profiles it serves.
 	Only []string `json:"only,omitempty"`
+	// Refused counts connections turned away: another uid, or too many
+	// at once.
+	Refused int64 `json:"refused,omitempty"`
 }
 
 // ProfileStatus is one profile's in-memory state in the agent.
