@@ -157,6 +157,7 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 		return resp, nil
 	}
 	c := engine.Handout(t, p)
+	names := p.EnvInputs()
 	return &wire.Response{
 		Status:         wire.StatusOK,
 		Token:          c.Value,
@@ -170,7 +171,16 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 		CargoAuth:      p.CargoAuth,
 		PipUsername:    p.PipUsername,
 		Prefix:         p.ServedPrefix(req.URL),
+		EnvNames:       names,
+		EnvDigest:      wire.EnvDigest(h.getenv, names),
 	}, nil
+}
+
+func (h *Handler) getenv(name string) string {
+	if h.Getenv == nil {
+		return os.Getenv(name)
+	}
+	return h.Getenv(name)
 }
 
 // source is where p is defined, for messages.

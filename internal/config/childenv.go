@@ -53,6 +53,23 @@ func (p *Profile) envRefs() []string {
 	return out
 }
 
+// processEnv are variables that change what a token request does for any
+// profile: proxies, the trusted CAs, GitHub Actions' token service.
+var processEnv = []string{
+	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy",
+	"SSL_CERT_FILE", "SSL_CERT_DIR",
+	"ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+}
+
+// EnvInputs lists the environment variables whose values change what a
+// token request for p sends: p's env: references (secrets, assertions,
+// subject tokens, plugin settings) and the process-wide ones (proxies,
+// CAs, CI token services). The agent answers only callers that agree with
+// it on these; others are answered in their own process.
+func (p *Profile) EnvInputs() []string {
+	return append(p.envRefs(), processEnv...)
+}
+
 // HiddenEnv returns the environment variables the profiles' and other
 // tiers' env: references point at and s's do not.
 func (s *SharedTier) HiddenEnv() []string { return s.hiddenEnv }

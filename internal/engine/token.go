@@ -69,14 +69,16 @@ func (e *Engine) fresh(t *Token, p *config.Profile, minTTL time.Duration) bool {
 	return FreshFor(t, p, minTTL, e.now())
 }
 
-// FreshFor reports whether t may be handed out for p at now: it stays good
-// for minTTL more before RefreshAt. The rule of Token's fast path, for
+// FreshFor reports whether t may be handed out for p at now: before
+// RefreshAt, and valid for minTTL more. The rule of Token's fast path, for
 // callers that keep tokens in memory (the agent) too.
 func FreshFor(t *Token, p *config.Profile, minTTL time.Duration, now time.Time) bool {
 	if t == nil || t.Key != p.CacheKey() || value(t, p) == "" {
 		return false
 	}
-	return now.Add(max(minTTL, 0)).Before(RefreshAt(t, p))
+	exp := expiry(t, p)
+	margin := max(p.EffectiveRefreshBefore(exp.Sub(t.Obtained)), minTTL)
+	return now.Add(margin).Before(exp)
 }
 
 // RefreshAt is when lanyard replaces t for p: refresh_before ahead of its

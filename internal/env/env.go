@@ -13,7 +13,8 @@
 //	LANYARD_KEYRING_BACKEND      KeyringBackend    secret-service, keychain, wincred, pass, keyctl, kwallet, file
 //	LANYARD_KEYRING_PASSPHRASE   Passphrase        the file backend's passphrase (never inherited by children)
 //	LANYARD_HOT_CACHE            HotCache          0 turns the hot cache off
-//	LANYARD_AGENT                AgentOff          off (0, false, no) answers every call in-process
+//	LANYARD_AGENT                AgentOff          off (0, false, no) answers every call in-process; on overrides CI
+//	CI                           AgentOff          true: the agent is off unless LANYARD_AGENT=on
 //	LANYARD_AGENT_SOCK           SocketPath        the agent's socket
 //	LANYARD_AGENT_IDLE           AgentIdle         the agent exits after this long unused (default 30m)
 //	LANYARD_AGENT_REFRESH_AHEAD  RefreshAhead      profiles used this recently are refreshed ahead (default 1h, 0 off)
@@ -143,14 +144,20 @@ func (e Env) Passphrase() string { return e.get(PassphraseVar) }
 func (e Env) HotCache() bool { return e.get("LANYARD_HOT_CACHE") != "0" }
 
 // AgentOff reports whether calls are answered in-process instead of by the
-// agent: LANYARD_AGENT=off (0, false, no), and always on Windows, which has
+// agent: LANYARD_AGENT=off (0, false, no); in CI (CI set true, as GitHub
+// Actions, GitLab and most runners set it) unless LANYARD_AGENT=on: jobs
+// of one runner often share a Unix user, and an agent started by one job
+// would outlive it and serve the next; and always on Windows, which has
 // no agent.
 func (e Env) AgentOff() bool {
 	if runtime.GOOS == "windows" {
 		return true
 	}
 	v := strings.TrimSpace(e.get("LANYARD_AGENT"))
-	return v != "" && !Bool(v)
+	if v == "" {
+		return Bool(e.get("CI"))
+	}
+	return !Bool(v)
 }
 
 // SocketPath is where the agent listens: $LANYARD_AGENT_SOCK, else

@@ -48,6 +48,9 @@ func TestAgentSettings(t *testing.T) {
 		if vars(nil).AgentOff() || !vars(map[string]string{"LANYARD_AGENT": "off"}).AgentOff() || vars(map[string]string{"LANYARD_AGENT": "on"}).AgentOff() {
 			t.Error("AgentOff reads LANYARD_AGENT wrong")
 		}
+		if !vars(map[string]string{"CI": "true"}).AgentOff() || vars(map[string]string{"CI": "true", "LANYARD_AGENT": "on"}).AgentOff() || vars(map[string]string{"CI": "false"}).AgentOff() {
+			t.Error("AgentOff reads CI wrong: CI=true is off unless LANYARD_AGENT=on")
+		}
 	}
 	if d, err := vars(map[string]string{"LANYARD_AGENT_REFRESH_AHEAD": "0"}).RefreshAhead(); err != nil || d >= 0 {
 		t.Errorf("refresh ahead 0: got %v, %v; want off (negative)", d, err)

@@ -90,6 +90,15 @@ func (c *Client) Resolve(ctx context.Context, req *wire.Request) (*wire.Response
 		c.logf("%s; answering in-process", resp.Message)
 		return c.inProcess(ctx, req)
 	}
+	if resp.Status == wire.StatusOK && len(resp.EnvNames) > 0 && resp.EnvDigest != wire.EnvDigest(c.Getenv, resp.EnvNames) {
+		// The agent minted with another environment than ours (its
+		// starter's: another CI job's secret, another proxy). Ours decides:
+		// a token minted with our own values, not one the agent cached.
+		c.logf("profile %q: this caller's environment differs from the agent's in %s; answering in-process", resp.Profile, strings.Join(resp.EnvNames, ", "))
+		own := *req
+		own.ForceRefresh = true
+		return c.inProcess(ctx, &own)
+	}
 	if resp.Status == wire.StatusLoginRequired && req.Interactive {
 		c.logf("the agent says profile %q needs a login; logging in here", resp.Profile)
 		return c.inProcess(ctx, req)

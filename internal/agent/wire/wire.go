@@ -138,6 +138,13 @@ type Response struct {
 	// Dropped, in an answer to erase, says the refused token was the
 	// profile's current one and is gone.
 	Dropped bool `json:"dropped,omitempty"`
+	// EnvNames and EnvDigest, in a token answer, are the variables the
+	// agent minted with (config.Profile.EnvInputs) and EnvDigest of their
+	// values in the agent: a caller whose own values differ (another CI
+	// job's secret, another proxy) discards the answer and asks in its own
+	// process.
+	EnvNames  []string `json:"env_names,omitempty"`
+	EnvDigest string   `json:"env_digest,omitempty"`
 	// Message is a user-facing text for login_required and error (ending
 	// "run: lanyard login P" where that is the fix).
 	Message string `json:"message,omitempty"`
@@ -176,6 +183,22 @@ type Resolver interface {
 
 // ErrTooLarge means a message's length prefix exceeds the cap.
 var ErrTooLarge = errors.New("agent message too large")
+
+// EnvDigest names the values of the variables names in an environment
+// (getenv), so that an agent and its caller can tell whether they agree
+// on them without sending the values: a truncated SHA-256 of each
+// name=value line, names in the given order. Unset and empty are the
+// same.
+func EnvDigest(getenv func(string) string, names []string) string {
+	h := sha256.New()
+	for _, n := range names {
+		h.Write([]byte(n))
+		h.Write([]byte{'='})
+		h.Write([]byte(getenv(n)))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
 
 // Fingerprint is how a token is named on the wire when only its identity
 // matters (Request.Rejected): hex SHA-256.
