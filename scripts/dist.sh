@@ -13,6 +13,12 @@
 # NFPM=path uses another binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Packages must not take the builder's umask (0002 made completions and the
+# HTTPie plugin 0664 and changed the checksums): files are staged under
+# 022, and every packaged entry gets an explicit mode below (binaries 0755,
+# everything else 0644, directories 0755). .ci/check.d/25-dist-modes.sh
+# checks the result.
+umask 022
 
 version="$1"; shift
 cmds=("$@")
@@ -45,6 +51,7 @@ go build -trimpath -o "$stage/host/" ./cmd/lanyard-engine
 "$stage/host/lanyard-engine" completion zsh > "$stage/completions/_lanyard"
 "$stage/host/lanyard-engine" completion fish > "$stage/completions/lanyard.fish"
 bash helpers/httpie/install.sh install --target "$stage/httpie" 2>/dev/null
+chmod -R u=rwX,go=rX "$stage/completions" "$stage/httpie"
 
 # Deterministic archives: fixed mtimes, sorted entries, numeric root owner.
 tar_gz() { # DIR NAME OUT
@@ -64,10 +71,23 @@ for p in "${platforms[@]}"; do
   mkdir -p "$dir/completions"
   # Static everywhere: macOS binaries are cross-built without cgo, so they
   # lack the Keychain backend (make install on a Mac has it).
-  CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" go build -trimpath \
-    -ldflags "-s -w -X main.version=$version" -o "$dir/" "${cmds[@]/#/./cmd/}"
+  # DIST_BINARIES=DIR keeps each platform's binaries between runs of one
+  # commit, so a second run (CI's check under another umask) packages the
+  # same binaries again instead of building them again.
+  if [ -n "${DIST_BINARIES:-}" ] && [ -d "$DIST_BINARIES/$name" ]; then
+    cp -p "$DIST_BINARIES/$name/"* "$dir/"
+  else
+    CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" go build -trimpath \
+      -ldflags "-s -w -X main.version=$version" -o "$dir/" "${cmds[@]/#/./cmd/}"
+    if [ -n "${DIST_BINARIES:-}" ]; then
+      mkdir -p "$DIST_BINARIES/$name"
+      cp -p "$dir/"* "$DIST_BINARIES/$name/"
+    fi
+  fi
   cp README.md LICENSE "$dir/"
   cp "$stage/completions/"* "$dir/completions/"
+  chmod -R u=rwX,go=rX "$dir"
+  chmod 0644 "$dir/README.md" "$dir/LICENSE" "$dir/completions/"*
   if [ "$os" = windows ]; then
     zip_dir "$stage" "$name" "dist/$name.zip"
   else
@@ -115,26 +135,33 @@ EOF
     cat <<EOF
   - src: $stage/completions/lanyard.bash
     dst: /usr/share/bash-completion/completions/lanyard
+    file_info: {mode: 0644}
   - src: $stage/completions/_lanyard
     dst: /usr/share/zsh/vendor-completions/_lanyard
+    file_info: {mode: 0644}
     packager: deb
   - src: $stage/completions/_lanyard
     dst: /usr/share/zsh/site-functions/_lanyard
+    file_info: {mode: 0644}
     packager: rpm
   - src: $stage/completions/lanyard.fish
     dst: /usr/share/fish/vendor_completions.d/lanyard.fish
+    file_info: {mode: 0644}
   - src: README.md
     dst: /usr/share/doc/lanyard/README.md
+    file_info: {mode: 0644}
   - src: LICENSE
     dst: /usr/share/doc/lanyard/copyright
+    file_info: {mode: 0644}
     packager: deb
   - src: LICENSE
     dst: /usr/share/licenses/lanyard/LICENSE
+    file_info: {mode: 0644}
     packager: rpm
 EOF
     # Debian's httpie runs /usr/bin/python3, which reads /usr/lib/python3/dist-packages.
     (cd "$stage/httpie" && find . -type f | sort) | while read -r f; do
-      printf '  - src: %s\n    dst: /usr/lib/python3/dist-packages/%s\n    packager: deb\n' "$stage/httpie/${f#./}" "${f#./}"
+      printf '  - src: %s\n    dst: /usr/lib/python3/dist-packages/%s\n    file_info: {mode: 0644}\n    packager: deb\n' "$stage/httpie/${f#./}" "${f#./}"
     done
   } > "$conf"
   for pkg in deb rpm; do

@@ -1,13 +1,18 @@
-# Sourced by .ci/run after `make test`: make dist is reproducible (two runs,
-# same checksums), checksums.txt verifies, and the .deb installs with dpkg,
-# serves git from /usr/bin (the git end-to-end tests against the installed
-# binaries) and removes cleanly.
-make dist
+# Sourced by .ci/run after `make test`: make dist packages reproducibly (two
+# runs, under umask 0002 and 0022, same checksums), checksums.txt verifies,
+# and the .deb installs with dpkg, serves git from /usr/bin (the git
+# end-to-end tests against the installed binaries) and removes cleanly.
+# The second run packages the first run's binaries (DIST_BINARIES): each
+# platform is built once; the binaries are reproducible by -trimpath and
+# Go's own reproducible builds, the packaging by this check.
+dist_binaries="$(mktemp -d)"
+(umask 0002 && DIST_BINARIES="$dist_binaries" make dist)
 first="$(mktemp)"
 cp dist/checksums.txt "$first"
-make dist
+(umask 0022 && DIST_BINARIES="$dist_binaries" make dist)
+rm -rf "$dist_binaries"
 if ! diff -u "$first" dist/checksums.txt; then
-  echo "make dist is not reproducible: two runs from one commit gave different files (above)" >&2
+  echo "make dist is not reproducible: two runs from one commit (umask 0002, then 0022) gave different files (above)" >&2
   exit 1
 fi
 rm -f "$first"

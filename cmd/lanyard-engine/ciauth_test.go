@@ -156,12 +156,14 @@ private_key = "file:%[6]s"
 	}
 	failsClean(t, w.env, "mismatch", "signing_alg", "RS256", "EC P-384", "ES384", w.env.ConfigPath)
 	failsClean(t, w.env, "unknown-key", "invalid_client", "private_key")
-	// A key file others may write is refused, as ssh refuses it.
-	if err := os.Chmod(edPath, 0o666); err != nil {
-		t.Fatal(err)
-	}
-	if _, stderr, code := run(t, w.env, "", "token", "ed", "--force-refresh"); code == 0 || !strings.Contains(stderr, "profiles.ed.private_key") || !strings.Contains(stderr, "chmod go-w") {
-		t.Errorf("group-writable key: exit %d, %q", code, stderr)
+	// A key file others may write or read is refused, as ssh refuses it.
+	for _, mode := range []os.FileMode{0o666, 0o640} {
+		if err := os.Chmod(edPath, mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, stderr, code := run(t, w.env, "", "token", "ed", "--force-refresh"); code == 0 || !strings.Contains(stderr, "profiles.ed.private_key") || !strings.Contains(stderr, "chmod 600") {
+			t.Errorf("key with mode %04o: exit %d, %q", mode, code, stderr)
+		}
 	}
 	_ = os.Chmod(edPath, 0o600)
 	out, _, _ := run(t, w.env, "", "doctor")

@@ -41,6 +41,7 @@ type CLI struct {
 	Exec     ExecCmd     `cmd:"" help:"Run a command with PROFILE's token in LANYARD_TOKEN."`
 	Doctor   DoctorCmd   `cmd:"" help:"Check the profiles file, the keyring and the endpoints."`
 	Setup    SetupCmd    `cmd:"" help:"Configure git or docker to use lanyard."`
+	Mcp      McpCmd      `cmd:"" help:"Run a stdio MCP server that relays to a remote MCP server with PROFILE's token."`
 	Serve    ServeCmd    `cmd:"" help:"Serve tokens on 127.0.0.1 for Postman and other GUI tools."`
 	Plugins  PluginsCmd  `cmd:"" help:"List grant plugins found, with version and checksum."`
 	Agent    AgentCmd    `cmd:"" help:"The per-user agent that keeps tokens in memory for the helpers (start, stop, status, forward)."`

@@ -25,13 +25,22 @@ func (c *CompletionCmd) Run(env *Env) error {
 
 // completionScripts hand the command line to lanyard (the command the user
 // typed, so ./bin/lanyard completes too) and offer what it prints, one
-// candidate per line.
+// candidate per line. Profile names are restricted at load
+// (config.ValidProfileName); bash inserts candidates unquoted, so its
+// script quotes them too (zsh's compadd and fish quote by themselves).
 var completionScripts = map[string]string{
 	"bash": `# bash completion for lanyard; lanyard itself prints the candidates.
 # Load it with: source <(lanyard completion bash)
+# Candidates are quoted (printf %q): bash inserts COMPREPLY as typed text.
 _lanyard() {
-  local IFS=$'\n'
-  COMPREPLY=($(COMP_LINE="$COMP_LINE" COMP_POINT="$COMP_POINT" "${COMP_WORDS[0]}" 2>/dev/null))
+  local IFS=$'\n' c q
+  local -a found
+  found=($(COMP_LINE="$COMP_LINE" COMP_POINT="$COMP_POINT" "${COMP_WORDS[0]}" 2>/dev/null))
+  COMPREPLY=()
+  for c in "${found[@]}"; do
+    printf -v q '%q' "$c"
+    COMPREPLY+=("$q")
+  done
 }
 complete -o default -F _lanyard lanyard
 `,

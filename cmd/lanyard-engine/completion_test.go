@@ -17,12 +17,14 @@ var completionCases = []struct{ line, want string }{
 	{"lanyard login b", "beta-ci"},
 	{"lanyard status ", "acme beta-ci"},
 	{"lanyard token --for", "--force-refresh --format"},
-	{"lanyard setup ", "cargo docker git go pip terraform"},
+	{"lanyard setup ", "cargo docker git go mcp pip terraform"},
 	{"lanyard completion ", "bash fish zsh"},
 }
 
 // completionEnv has two profiles, one with a mistake in it: completion
-// reads only the names.
+// reads only the names. A third table's name is a shell command, which no
+// profile may have: it is never offered (a real bash ran it after TAB and
+// Enter when it was).
 func completionEnv(t *testing.T) *testbin.Env {
 	t.Helper()
 	env := testbin.NewEnv(t, testbin.Build(t, "lanyard"))
@@ -31,6 +33,8 @@ token_url = "https://login.acme.example/token"
 not_a_key = 1   # invalid, still completed
 
 [profiles.beta-ci]
+
+[profiles."b$(touch PWNED)"]
 `)
 	return env
 }

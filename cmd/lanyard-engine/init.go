@@ -17,6 +17,7 @@ import (
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/discovery"
 	"github.com/lanyardhq/lanyard/internal/engine"
+	"github.com/lanyardhq/lanyard/internal/grant"
 	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
@@ -140,7 +141,7 @@ func (c *InitCmd) Run(ctx context.Context, env *Env, eng *engine.Engine) error {
 	}
 	var scopeHint string
 	if meta != nil && len(meta.ScopesSupported) > 0 {
-		scopeHint = " (advertised: " + strings.Join(meta.ScopesSupported, " ") + ")"
+		scopeHint = " (advertised: " + advertisedList(meta.ScopesSupported) + ")"
 	}
 	scopes, err := ask.list("Scopes, space separated"+scopeHint, c.Scopes)
 	if err != nil {
@@ -202,12 +203,12 @@ func firstLogin(ctx context.Context, env *Env, eng *engine.Engine, path, name st
 
 // describeProvider shows what discovery found.
 func describeProvider(w io.Writer, m *discovery.Metadata) {
-	fmt.Fprintf(w, "Discovered %s\n  token endpoint:  %s\n", m.Issuer, m.TokenEndpoint)
+	fmt.Fprintf(w, "Discovered %s\n  token endpoint:  %s\n", grant.Printable(m.Issuer), grant.Printable(m.TokenEndpoint))
 	if m.AuthorizationEndpoint != "" {
-		fmt.Fprintf(w, "  authorization:   %s\n", m.AuthorizationEndpoint)
+		fmt.Fprintf(w, "  authorization:   %s\n", grant.Printable(m.AuthorizationEndpoint))
 	}
 	if m.DeviceAuthorizationEndpoint != "" {
-		fmt.Fprintf(w, "  device login:    %s\n", m.DeviceAuthorizationEndpoint)
+		fmt.Fprintf(w, "  device login:    %s\n", grant.Printable(m.DeviceAuthorizationEndpoint))
 	}
 	fmt.Fprintf(w, "  grants:          %s\n", orNotAdvertised(m.GrantTypesSupported))
 	fmt.Fprintf(w, "  client auth:     %s\n", orNotAdvertised(m.TokenEndpointAuthMethodsSupported))
@@ -217,8 +218,12 @@ func orNotAdvertised(v []string) string {
 	if len(v) == 0 {
 		return "(not advertised)"
 	}
-	return strings.Join(v, " ")
+	return advertisedList(v)
 }
+
+// advertisedList is a discovery list as shown on the terminal: the server
+// wrote it, so it is filtered (grant.Printable).
+func advertisedList(v []string) string { return grant.Printable(strings.Join(v, " ")) }
 
 // defaultName is the issuer's (or token URL's) host without its port and
 // its usual prefixes: https://login.acme.example -> "acme".

@@ -11,7 +11,7 @@ import (
 // LogoutCmd forgets a profile's tokens.
 type LogoutCmd struct {
 	Profile string `arg:"" help:"Profile name." predictor:"profile"`
-	Revoke  bool   `help:"Revoke the tokens at the server first (RFC 7009)."`
+	Revoke  bool   `help:"Revoke the tokens at the server first (RFC 7009); for a shared profile, the team record's refresh and access tokens."`
 }
 
 // Run deletes the stored tokens; client secrets stay (lanyard secret rm).

@@ -8,4 +8,5 @@ type SetupCmd struct {
 	Terraform SetupTerraformCmd `cmd:"" help:"Install the Terraform/OpenTofu credentials helper and enable it in the CLI configuration."`
 	Go        SetupGoCmd        `cmd:"" help:"Put lanyard first in the go command's GOAUTH."`
 	Pip       SetupPipCmd       `cmd:"" help:"Install keyrings.lanyard (pip and twine credentials) for a Python interpreter."`
+	Mcp       SetupMcpCmd       `cmd:"" help:"Print the MCP client config snippet that runs lanyard mcp URL."`
 }

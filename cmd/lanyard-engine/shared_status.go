@@ -24,7 +24,7 @@ func (c *SharedStatusCmd) Run(ctx context.Context, env *Env, cfg *config.File, e
 	if err != nil {
 		return err
 	}
-	tier, err := shared.Open(ctx, st, shared.Options{Secrets: eng.SharedSecrets(st), Log: eng.Log, Getenv: env.Getenv})
+	tier, err := shared.Open(ctx, st, sharedOptions(eng, env.Getenv, eng.SharedSecrets(st)))
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,11 @@ func (c *SharedStatusCmd) Run(ctx context.Context, env *Env, cfg *config.File, e
 		if h, err := tier.Lock(ctx, name); err != nil {
 			return err
 		} else if h != nil {
-			lock = fmt.Sprintf("%s pid %d (expires in %s)", h.Host, h.PID, h.Expires.Round(time.Millisecond))
+			// Host is empty when the lock value is not lanyard's (Redis text is never shown raw).
+			lock = fmt.Sprintf("held by an unrecognised owner (expires in %s)", h.Expires.Round(time.Millisecond))
+			if h.Host != "" {
+				lock = fmt.Sprintf("%s pid %d (expires in %s)", h.Host, h.PID, h.Expires.Round(time.Millisecond))
+			}
 		}
 		rec, err := tier.Get(ctx, name)
 		if err != nil {
@@ -72,7 +76,11 @@ func (c *SharedStatusCmd) Run(ctx context.Context, env *Env, cfg *config.File, e
 		if rec.Token.RefreshToken != "" {
 			refresh = "yes"
 		}
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s by %s\n", name, rec.Version, expires, refresh, lock, rec.At.Local().Format(time.RFC3339), rec.By)
+		by := rec.By
+		if by == "" {
+			by = "an unrecognised writer"
+		}
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s by %s\n", name, rec.Version, expires, refresh, lock, rec.At.Local().Format(time.RFC3339), by)
 	}
 	return w.Flush()
 }

@@ -65,6 +65,9 @@ func FuzzDockerInput(f *testing.F) {
 				}
 			}
 		}
+		if strings.ContainsAny(server, "@#?") && docker.ServerURLs(server) != nil {
+			t.Fatalf("docker.ServerURLs(%q) accepted userinfo, a query or a fragment", server)
+		}
 		if perr == nil {
 			for _, u := range docker.ServerURLs(server) {
 				pu, err := url.Parse(u)

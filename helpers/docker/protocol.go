@@ -202,6 +202,7 @@ var dockerHubHosts = map[string]bool{"docker.io": true, "index.docker.io": true,
 //     key): only its own scheme. A lone /v1/ or /v2/ path is docker's API
 //     version, not a repository, and is dropped.
 //
+// An address with userinfo, a query or a fragment is refused (nil).
 // Docker Hub's names (docker.io, registry-1.docker.io) become
 // index.docker.io. Hosts are lower case and lose the scheme's default port.
 // nil means the address is not a registry URL; the helper then answers
@@ -209,6 +210,13 @@ var dockerHubHosts = map[string]bool{"docker.io": true, "index.docker.io": true,
 func ServerURLs(server string) []string {
 	server = strings.TrimSpace(server)
 	if server == "" || strings.ContainsFunc(server, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return nil
+	}
+	// A registry address has no userinfo, query or fragment, and parsers
+	// disagree on where the host is around them
+	// (https://registry.example.com@evil.example, evil.example#@registry...):
+	// refuse rather than pick one reading.
+	if strings.ContainsAny(server, "@#?") {
 		return nil
 	}
 	schemes := []string{"https", "http"}

@@ -32,7 +32,19 @@ func TestServerURLs(t *testing.T) {
 		{"https://registry.example.com/v2/", []string{"https://registry.example.com"}},
 		{"https://registry.example.com/v2/team", []string{"https://registry.example.com/v2/team"}},
 		{"http://127.0.0.1:5000", []string{"http://127.0.0.1:5000"}},
-		{"HTTPS://user:pw@Registry.example.com:443/team?x=1#f", []string{"https://registry.example.com/team"}},
+		{"HTTPS://Registry.example.com:443/team", []string{"https://registry.example.com/team"}},
+		// Userinfo, queries and fragments are not part of a registry
+		// address; parsers disagree on where the host is around them
+		// (https://registry.example.com@evil.example, evil.example#@registry...),
+		// so such an address is refused, never reinterpreted.
+		{"HTTPS://user:pw@Registry.example.com:443/team?x=1#f", nil},
+		{"https://registry.example.com@evil.example/x", nil},
+		{"registry.example.com@evil.example", nil},
+		{"https://evil.example#@registry.example.com", nil},
+		{"evil.example#registry.example.com/team", nil},
+		{"registry.example.com/team?x=1", nil},
+		{"registry.example.com/team#frag", nil},
+		{"registry.example.com/team%23/x", []string{"https://registry.example.com/team%23/x", "http://registry.example.com/team%23/x"}},
 		// Docker Hub's other names.
 		{"docker.io", []string{"https://index.docker.io", "http://index.docker.io"}},
 		{"registry-1.docker.io/library/alpine", []string{"https://index.docker.io/library/alpine", "http://index.docker.io/library/alpine"}},

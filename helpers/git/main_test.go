@@ -151,7 +151,7 @@ func TestMainGolden(t *testing.T) {
 		{name: "get-interactive-without-tty", args: []string{"--interactive", "get"}, stdin: "protocol=https\nhost=login.example.com\n", stderrHas: "run: lanyard login nologin"},
 		{name: "get-dot-segments", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\npath=acme/../evil/x.git\n"},
 		{name: "get-dot-segment", args: []string{"get"}, stdin: "protocol=https\nhost=git.example.com\npath=acme/./x.git\n"},
-		{name: "get-pinned-without-match", args: []string{"--profile", "pinned", "get"}, stdin: "protocol=https\nhost=anything.example.com\n", stderrHas: `add match = ["https://anything.example.com/"]`},
+		{name: "get-pinned-without-match", args: []string{"--profile", "pinned", "get"}, stdin: "protocol=https\nhost=anything.example.com\n", stderrHas: `set match (the URL prefixes it serves) in [profiles.pinned] at `},
 		{name: "get-pinned-flag-after-verb", args: []string{"get", "--profile=acme"}, stdin: "protocol=https\nhost=git.example.com\n"},
 		{name: "get-pinned-dot-segments", args: []string{"--profile", "acme", "get"}, stdin: "protocol=https\nhost=git.example.com\npath=acme/../evil/x.git\n", stderrHas: ". or .. segments"},
 		{name: "get-pinned-plain-http", args: []string{"--profile", "pinned", "get"}, stdin: "protocol=http\nhost=git.example.com\n", stderrHas: "has no match list"},

@@ -235,7 +235,7 @@ func TestHTTPie(t *testing.T) {
 	otherSrv := httptest.NewServer(other)
 	defer otherSrv.Close()
 	h.fails("none of its match prefixes covers the URL", lanyard, "--auth=api", "GET", otherSrv.URL+"/v1/me")
-	h.fails("add match = [", lanyard, "--auth=nomatch", "GET", url)
+	h.fails("set match (the URL prefixes it serves) in [profiles.nomatch]", lanyard, "--auth=nomatch", "GET", url)
 	if okN, rej := other.counts(); okN+rej != 0 {
 		t.Errorf("the unmatched server got %d requests, want 0", okN+rej)
 	}

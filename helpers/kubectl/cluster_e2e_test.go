@@ -30,7 +30,8 @@ issuer = %q
 grant = "client_credentials"
 client_id = %q
 client_secret = "env:KUBE_TEST_SECRET_B"
-`, opA.Issuer, opA.ConfidentialClientID, apiA.URL, opB.Issuer, opB.ConfidentialClientID)
+match = [%q]
+`, opA.Issuer, opA.ConfidentialClientID, apiA.URL, opB.Issuer, opB.ConfidentialClientID, apiB.URL)
 	k := newKubeEnv(t, profiles, fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:

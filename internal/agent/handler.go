@@ -238,7 +238,7 @@ func (h *Handler) load() (*config.File, error) {
 func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile, *wire.Response) {
 	cfg, err := h.config(only)
 	p, err := config.Select(cfg, err, config.Query{Tool: req.Tool, Profile: req.Profile, URL: req.URL,
-		Candidates: req.Candidates, ClusterProfile: req.ClusterProfile, Use: req.Use})
+		Candidates: req.Candidates, ClusterProfile: req.ClusterProfile, Use: req.Use, Resource: req.Resource})
 	switch {
 	case err != nil:
 		return nil, failure(err)

@@ -175,7 +175,7 @@ func buildAssertionGrants(p *Profile, fail func(k, msg string) error) error {
 		}
 		return nil
 	}
-	for _, r := range []struct{ k, v string }{{"subject_token", p.SubjectToken}, {"subject_token_type", p.SubjectTokenType}, {"actor_token", p.ActorToken}, {"actor_token_type", p.ActorTokenType}, {"requested_token_type", p.RequestedTokenType}, {"resource", strings.Join(p.Resource, " ")}} {
+	for _, r := range []struct{ k, v string }{{"subject_token", p.SubjectToken}, {"subject_token_type", p.SubjectTokenType}, {"actor_token", p.ActorToken}, {"actor_token_type", p.ActorTokenType}, {"requested_token_type", p.RequestedTokenType}} {
 		if r.v != "" {
 			return fail(r.k, "only used with grant = \"token_exchange\"; set that grant or remove "+r.k)
 		}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,9 @@ func FuzzConfig(f *testing.F) {
 		f.Add(b, "https://api.whisk.com/v2/me")
 	}
 	f.Add([]byte("[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\n"), "https://x/")
+	f.Add([]byte(matchProfiles), "https://git.example.com/acme/..;/evil/x.git")
+	f.Add([]byte(matchProfiles), "https://git.example.com/acme/%2e%2e%3b/evil/x.git")
+	f.Add([]byte(matchProfiles), "https://git.example.com/acme/..;jsessionid=1/evil/x.git")
 	f.Fuzz(func(t *testing.T, data []byte, rawURL string) {
 		const path = "/fuzz/config.toml"
 		done := make(chan struct{})
@@ -51,8 +55,17 @@ func FuzzConfig(f *testing.F) {
 			}
 			checkProfile(t, p)
 		}
-		if p := file.Match(rawURL); p != nil && file.Profiles[p.Name] != p {
-			t.Fatalf("Match(%q) returned a profile not in the file", rawURL)
+		if p := file.Match(rawURL); p != nil {
+			if file.Profiles[p.Name] != p {
+				t.Fatalf("Match(%q) returned a profile not in the file", rawURL)
+			}
+			if u, err := url.Parse(strings.TrimSpace(rawURL)); err == nil {
+				for seg := range strings.SplitSeq(u.Path, "/") {
+					if name, _, _ := strings.Cut(seg, ";"); name == "." || name == ".." {
+						t.Fatalf("Match(%q) = %s despite the dot segment %q", rawURL, p.Name, seg)
+					}
+				}
+			}
 		}
 	})
 }

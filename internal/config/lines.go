@@ -18,6 +18,9 @@ func (l lineIndex) find(key toml.Key) int {
 	if len(key) == 0 {
 		return 0
 	}
+	// Compare unquoted, as normalizeKey leaves the file's keys:
+	// profiles."my api" is profiles.my api on both sides.
+	want := strings.Join(key, ".")
 	table := ""
 	for i, line := range l {
 		s := strings.TrimSpace(line)
@@ -27,7 +30,7 @@ func (l lineIndex) find(key toml.Key) int {
 				h = strings.TrimSpace(strings.Trim(h[:j], "] \t"))
 			}
 			table = normalizeKey(h)
-			if table == key.String() {
+			if table == want {
 				return i + 1
 			}
 			continue
@@ -40,7 +43,7 @@ func (l lineIndex) find(key toml.Key) int {
 		if table != "" {
 			full = table + "." + full
 		}
-		if full == key.String() {
+		if full == want {
 			return i + 1
 		}
 	}

@@ -190,6 +190,12 @@ func Parse(path string, data []byte) (*File, error) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if !ValidProfileName(name) {
+			return nil, &Error{File: path, Line: lines.find(toml.Key{"profiles", name}),
+				Msg: fmt.Sprintf("profile name %q is not allowed: use letters, digits, '.', '_' and '-' (starting with a letter or digit, at most 64); rename the table", name)}
+		}
+	}
+	for _, name := range names {
 		p, err := build(path, name, raw.Profiles[name], lines)
 		if err != nil {
 			return nil, err

@@ -74,6 +74,11 @@ func TestParseErrors(t *testing.T) {
 		{"match plain http", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\nmatch = [\"http://git.example.com/\"]\n", 6, []string{"plain http to a non-loopback host", "https://git.example.com/"}},
 		{"match dot segments", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\nmatch = [\"https://git.example.com/acme/../\"]\n", 6, []string{". or .. path segments"}},
 		{"top level", "[profile.a]\ngrant = \"x\"\n", 0, []string{"profile"}},
+		// Profile names reach shells (completion), file names and keyring items.
+		{"name with a command", "[profiles.ok]\ngrant = \"x\"\n\n[profiles.\"$(touch pwned)\"]\ngrant = \"client_credentials\"\n", 4, []string{"profile name", "letters, digits", "rename"}},
+		{"name with a space", "[profiles.\"my api\"]\ngrant = \"client_credentials\"\n", 1, []string{"profile name \"my api\""}},
+		{"name with a newline", "[profiles.\"a\\nb\"]\ngrant = \"client_credentials\"\n", 0, []string{`profile name "a\nb"`}},
+		{"name starting with a dash", "[profiles.-x]\ngrant = \"client_credentials\"\n", 1, []string{"profile name \"-x\""}},
 		// Client authentication without stored secrets.
 		{"cert without key", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_auth = \"tls_client_auth\"\ntls_cert = \"file:/c.pem\"\n", 1, []string{"profiles.a.tls_key", "certificate without its key"}},
 		{"tls without cert", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_auth = \"self_signed_tls_client_auth\"\n", 1, []string{"profiles.a.tls_cert", "missing"}},

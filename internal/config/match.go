@@ -34,7 +34,7 @@ import (
 // rawURL may omit the scheme ("registry.example.com", as docker passes
 // server addresses); https is assumed then. Userinfo, query and fragment are
 // ignored. A URL that does not parse matches nothing, and neither does one
-// with "." or ".." path segments (git decodes %2e%2e, so
+// with "." or ".." path segments, also as "..;" or "..;param" (git decodes %2e%2e, so
 // https://host/acme/%2e%2e/evil reaches a helper as acme/../evil, which a
 // server that normalises paths serves from /evil).
 func (f *File) Match(rawURL string) *Profile {
@@ -78,8 +78,8 @@ var (
 func (p *Profile) Serves(rawURL string) error {
 	shown := redactURL(rawURL)
 	if len(p.Match) == 0 {
-		return fmt.Errorf("profile %q will not send its token to %s: %w; add match = [%q] (the URL prefixes it serves) to [profiles.%s] in %s:%d",
-			p.Name, shown, ErrNoMatchList, matchHint(rawURL), p.Name, p.File, p.Line)
+		return fmt.Errorf("profile %q will not send its token to %s: %w; set match (the URL prefixes it serves) in [profiles.%s] at %s:%d",
+			p.Name, shown, ErrNoMatchList, p.Name, p.File, p.Line)
 	}
 	if hasDotSegments(rawURL) {
 		return fmt.Errorf("profile %q will not send its token to %s: %w (a server may resolve them outside the profile's match prefixes); use the URL without them", p.Name, shown, ErrDotSegments)
@@ -90,16 +90,7 @@ func (p *Profile) Serves(rawURL string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("profile %q will not send its token to %s: %w (%s); add a prefix to match in %s:%d if it should", p.Name, shown, ErrNotMatched, strings.Join(p.Match, ", "), p.File, p.Line)
-}
-
-// matchHint is the scheme://host/ of rawURL, as a match entry to suggest.
-func matchHint(rawURL string) string {
-	u, ok := parseMatchURL(rawURL)
-	if !ok {
-		return "https://HOST/"
-	}
-	return u.scheme + "://" + u.host + "/"
+	return fmt.Errorf("profile %q will not send its token to %s: %w (%s); if it should serve it, edit match in [profiles.%s] at %s:%d", p.Name, shown, ErrNotMatched, strings.Join(p.Match, ", "), p.Name, p.File, p.Line)
 }
 
 // redactURL drops userinfo, query and fragment from a URL for messages.
@@ -113,8 +104,11 @@ func redactURL(raw string) string {
 }
 
 // hasDotSegments reports "." or ".." path segments in rawURL, also
-// percent-encoded (%2e, once or twice: a server may decode again) or
-// separated by backslashes (which some servers treat as "/").
+// percent-encoded (%2e, once or twice: a server may decode again), separated
+// by backslashes (which some servers treat as "/"), or followed by a path
+// parameter: Tomcat and Jetty (so Bitbucket Data Center, Artifactory,
+// Jenkins, Gerrit) drop ";..." from each segment before resolving dot
+// segments, so /acme/..;/evil and /acme/..;jsessionid=1/evil reach /evil.
 func hasDotSegments(rawURL string) bool {
 	path := rawURL
 	if u, err := url.Parse(strings.TrimSpace(rawURL)); err == nil {
@@ -127,8 +121,10 @@ func hasDotSegments(rawURL string) bool {
 	path = strings.ReplaceAll(path, "%2e", ".")
 	path = strings.ReplaceAll(path, "%2f", "/")
 	path = strings.ReplaceAll(path, "%5c", "/")
+	path = strings.ReplaceAll(path, "%3b", ";")
 	path = strings.ReplaceAll(path, "\\", "/")
 	for s := range strings.FieldsFuncSeq(path, func(r rune) bool { return r == '/' }) {
+		s, _, _ = strings.Cut(s, ";")
 		if s == "." || s == ".." {
 			return true
 		}

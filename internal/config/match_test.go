@@ -123,6 +123,14 @@ func TestMatch(t *testing.T) {
 		{`https://git.example.com/acme\..\evil/x.git`, ""},
 		{"registry.example.com/../x", ""},
 		{"https://git.example.com/acme/..x/app.git", "acme"},
+		// Tomcat/Jetty-style path parameters: "..;" is ".." there
+		{"https://git.example.com/acme/..;/evil/x.git", ""},
+		{"https://git.example.com/acme/%2e%2e%3b/evil/x.git", ""},
+		{"https://git.example.com/acme/%2E%2E%3Bx/evil/x.git", ""},
+		{"https://git.example.com/acme/..;jsessionid=1/evil/x.git", ""},
+		{"https://git.example.com/acme/.;/app.git", ""},
+		{"https://git.example.com/acme/%252e%252e%253b/evil/x.git", ""},
+		{"https://git.example.com/acme/..x;y/app.git", "acme"},
 		// garbage
 		{"", ""},
 		{"https://", ""},
@@ -212,8 +220,10 @@ client_secret = "env:S"
 		{"acme", "http://git.example.com/acme/x.git", ErrNotMatched, ""},
 		{"acme", "https://git.example.com/acme/../evil/x.git", ErrDotSegments, "use the URL without them"},
 		{"acme", "https://user:pw@git.example.com/acme/%2e%2e/evil?token=secret", ErrDotSegments, ""},
-		{"nomatch", "https://attacker.example/x", ErrNoMatchList, `add match = ["https://attacker.example/"]`},
-		{"nomatch", "http://127.0.0.1:8080/x", ErrNoMatchList, `add match = ["http://127.0.0.1:8080/"]`},
+		{"acme", "https://git.example.com/acme/..;/evil/x.git", ErrDotSegments, ""},
+		{"acme", "https://git.example.com/acme/..;jsessionid=1/evil/x.git", ErrDotSegments, ""},
+		{"nomatch", "https://attacker.example/x", ErrNoMatchList, "set match (the URL prefixes it serves) in [profiles.nomatch] at match.toml:"},
+		{"nomatch", "http://127.0.0.1:8080/x", ErrNoMatchList, "set match (the URL prefixes it serves) in [profiles.nomatch] at match.toml:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.profile+" "+tt.url, func(t *testing.T) {
@@ -229,6 +239,11 @@ client_secret = "env:S"
 			}
 			if strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "pw@") {
 				t.Errorf("error %q shows userinfo or query", err)
+			}
+			// A refusal names the file and key; it never proposes the
+			// refused host (a remote an attacker chose) as a match entry.
+			if strings.Contains(err.Error(), "match = [") || strings.Contains(err.Error(), "add a prefix") {
+				t.Errorf("error %q proposes adding the refused URL to match", err)
 			}
 		})
 	}

@@ -100,7 +100,13 @@ type Profile struct {
 	ActorToken         string   // optional token source (delegation)
 	ActorTokenType     string   // default urn:ietf:params:oauth:token-type:jwt
 	RequestedTokenType string   // optional
-	Resource           []string // optional RFC 8707 resource indicators
+	Resource           []string // optional RFC 8707 resource indicators, sent by every grant
+
+	// DefaultResource is the resource a caller asks for when the profile
+	// sets none (lanyard mcp: the MCP server's canonical URI). It is not
+	// read from the file and not part of the cache key: a caller's
+	// resource must not log the profile out.
+	DefaultResource []string
 
 	// Shared names the [shared.NAME] team tier this profile's token state
 	// lives in ("" for none); SharedTier is that table.
@@ -205,4 +211,13 @@ func (p *Profile) EffectiveRefreshBefore(lifetime time.Duration) time.Duration {
 		rb = lifetime / 10
 	}
 	return rb
+}
+
+// Resources are the RFC 8707 resource indicators sent on authorization and
+// token requests: the profile's own, else DefaultResource.
+func (p *Profile) Resources() []string {
+	if len(p.Resource) > 0 {
+		return p.Resource
+	}
+	return p.DefaultResource
 }

@@ -30,6 +30,9 @@ type Query struct {
 	ClusterProfile string
 	// Use overrides the profile's use key (kubectl get-token --use).
 	Use string
+	// Resource is the RFC 8707 resource a profile without its own
+	// resource key asks for (lanyard mcp: the MCP server's canonical URI).
+	Resource string
 }
 
 // Select returns the profile that serves q from f, the profiles file that
@@ -104,6 +107,11 @@ func Select(f *File, loadErr error, q Query) (*Profile, error) {
 			// match (another host, plain http) never gets one.
 			err = p.Serves(q.URL)
 		}
+	case wire.ToolMCP:
+		if loadErr != nil {
+			return nil, loadErr
+		}
+		p, err = f.Profile(q.Profile)
 	default:
 		return nil, &UnknownToolError{Tool: q.Tool}
 	}
@@ -113,6 +121,13 @@ func Select(f *File, loadErr error, q Query) (*Profile, error) {
 	if q.Use != "" && q.Use != p.Use {
 		cp := *p
 		cp.Use = q.Use
+		p = &cp
+	}
+	if q.Resource != "" && len(p.Resource) == 0 {
+		// The profile's own resource key wins; DefaultResource is not
+		// part of the cache key, so the caller's resource logs nothing out.
+		cp := *p
+		cp.DefaultResource = []string{q.Resource}
 		p = &cp
 	}
 	return p, nil

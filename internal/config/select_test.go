@@ -34,7 +34,10 @@ client_secret = "env:S"
 		wantErr         string
 	}{
 		{"flag wins", "staging", "https://prod.k8s.example.com", "prod", "staging", ""},
-		{"cluster extension", "", "https://10.0.0.1:6443", "staging", "staging", ""},
+		{"cluster extension", "", "https://prod.k8s.example.com", "prod", "prod", ""},
+		// A profile without match serves no cluster in cluster-aware mode,
+		// even one that names it: any kubeconfig entry could.
+		{"cluster extension, profile without match", "", "https://10.0.0.1:6443", "staging", "", `profile "staging" has no match list, so it serves no cluster in cluster-aware mode; set match (the API server URLs it serves) in [profiles.staging] at /p/config.toml:`},
 		{"by match", "", "https://prod.k8s.example.com", "", "prod", ""},
 		{"by match, default port", "", "https://prod.k8s.example.com:443", "", "prod", ""},
 		{"extension names a profile for another server", "", "https://evil.example.com", "prod", "", `cluster https://evil.example.com names it in its kubeconfig extension client.authentication.k8s.io/exec: profile "prod" will not send its token to https://evil.example.com`},
@@ -109,5 +112,43 @@ match = ["https://git.example.com/acme/"]
 				t.Fatalf("got %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+// TestSelectMCP: lanyard mcp names its profile; a profile without its own
+// resource asks for the server's canonical URI, one with a resource key
+// keeps it.
+func TestSelectMCP(t *testing.T) {
+	cfg, err := config.Parse("/p/config.toml", []byte(`
+[profiles.plain]
+grant = "client_credentials"
+token_url = "https://idp.example.com/token"
+client_id = "x"
+client_secret = "env:S"
+
+[profiles.own]
+grant = "client_credentials"
+token_url = "https://idp.example.com/token"
+client_id = "x"
+client_secret = "env:S"
+resource = ["https://api.example.com"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const server = "https://mcp.example.com/mcp"
+	p, err := config.Select(cfg, nil, config.Query{Tool: wire.ToolMCP, Profile: "plain", Resource: server})
+	if err != nil || p == nil || strings.Join(p.Resources(), " ") != server {
+		t.Fatalf("plain: got %+v, %v; want resources [%s]", p, err, server)
+	}
+	if len(cfg.Profiles["plain"].DefaultResource) != 0 {
+		t.Error("Select changed the loaded profile")
+	}
+	p, err = config.Select(cfg, nil, config.Query{Tool: wire.ToolMCP, Profile: "own", Resource: server})
+	if err != nil || p == nil || strings.Join(p.Resources(), " ") != "https://api.example.com" {
+		t.Fatalf("own: got %+v, %v; want its own resource", p, err)
+	}
+	if _, err := config.Select(cfg, nil, config.Query{Tool: wire.ToolMCP, Profile: "nope", Resource: server}); err == nil || !strings.Contains(err.Error(), `profile "nope" not found`) {
+		t.Errorf("unknown profile: got %v", err)
 	}
 }

@@ -43,6 +43,13 @@ type SharedTier struct {
 	CAFile  string
 	TLSCert string
 	TLSKey  string
+	// TLS asks for TLS with the system's roots where nothing else does
+	// (Sentinel: no URL scheme says it); rediss://, ca_file and tls_cert
+	// imply it.
+	TLS bool
+	// AllowPlaintext accepts redis:// or Sentinel without TLS to a host
+	// other than loopback (a trusted network); without it lanyard refuses.
+	AllowPlaintext bool
 
 	Prefix        string
 	MinReplicas   int
@@ -89,6 +96,8 @@ type rawShared struct {
 	LockTTL          string   `toml:"lock_ttl"`
 	SentinelUsername string   `toml:"sentinel_username"`
 	SentinelPassword string   `toml:"sentinel_password"`
+	TLS              bool     `toml:"tls"`
+	AllowPlaintext   bool     `toml:"allow_plaintext"`
 }
 
 // buildShared validates one [shared.NAME] table without any network call.
@@ -101,7 +110,7 @@ func buildShared(path, name string, r rawShared, lines lineIndex) (*SharedTier, 
 		Name: name, File: path, Line: lines.find(toml.Key{"shared", name}),
 		URL: r.URL, SentinelAddrs: r.SentinelAddrs, SentinelMaster: r.SentinelMaster,
 		Username: r.Username, Password: r.Password, Key: r.Key,
-		CAFile: r.CAFile, TLSCert: r.TLSCert, TLSKey: r.TLSKey,
+		CAFile: r.CAFile, TLSCert: r.TLSCert, TLSKey: r.TLSKey, TLS: r.TLS, AllowPlaintext: r.AllowPlaintext,
 		Prefix: DefaultSharedPrefix, MinReplicas: r.MinReplicas, OnUnavailable: r.OnUnavailable,
 		LockTTL: DefaultSharedLockTTL, SentinelUsername: r.SentinelUsername, SentinelPassword: r.SentinelPassword,
 	}
@@ -185,7 +194,44 @@ func buildShared(path, name string, r rawShared, lines lineIndex) (*SharedTier, 
 		}
 		s.LockTTL = d
 	}
+	if err := s.checkPlaintext(fail); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// UsesTLS reports whether connections to the tier use TLS.
+func (s *SharedTier) UsesTLS() bool {
+	return strings.HasPrefix(s.URL, "rediss://") || s.TLS || s.CAFile != "" || s.TLSCert != ""
+}
+
+// checkPlaintext refuses a tier reached without TLS on a host other than
+// loopback, unless allow_plaintext says the network is trusted: the
+// records are sealed, but the Redis password, lock owners and who writes
+// when would cross the network in clear, and anyone on the path could
+// rewrite what lanyard reads (as token endpoints over plain http are
+// refused).
+func (s *SharedTier) checkPlaintext(fail func(k, msg string) error) error {
+	if s.UsesTLS() || s.AllowPlaintext || strings.HasPrefix(s.URL, "unix://") {
+		return nil
+	}
+	if s.URL != "" {
+		u, _ := url.Parse(s.URL)
+		if u == nil || IsLoopback(u.Hostname()) {
+			return nil
+		}
+		return fail("url", fmt.Sprintf("%q sends the Redis password and traffic in clear to a host other than this machine; use rediss:// (add ca_file when the server's certificate is not in the system roots), or set allow_plaintext = true in %s if the network is trusted", s.URL, s.Table()))
+	}
+	for _, a := range s.SentinelAddrs {
+		h, _, _ := strings.Cut(a, ":")
+		if i := strings.LastIndex(a, ":"); strings.HasPrefix(a, "[") && i > 0 {
+			h = strings.Trim(a[:i], "[]")
+		}
+		if !IsLoopback(h) {
+			return fail("sentinel_addrs", fmt.Sprintf("%q is reached in clear (Redis password and traffic) from this machine; set tls = true (with ca_file when the certificates are not in the system roots), or allow_plaintext = true in %s if the network is trusted", a, s.Table()))
+		}
+	}
+	return nil
 }
 
 // ParseSharedKey decodes a team key: 32 bytes in base64, standard or

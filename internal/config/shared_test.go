@@ -19,6 +19,7 @@ func TestParseShared(t *testing.T) {
 [shared.team]
 sentinel_addrs = ["10.0.0.1:26379", "10.0.0.2:26379"]
 sentinel_master = "tokens"
+tls = true
 username = "lanyard"
 password = "env:REDIS_PW"
 key = "keyring"
@@ -32,7 +33,7 @@ lock_ttl = "5s"
 	}
 	p := f.Profiles["p"]
 	s := p.SharedTier
-	if s == nil || s.Prefix != "ci:" || s.MinReplicas != 1 || s.OnUnavailable != "fail" || s.LockTTL != 5*time.Second || s.Line != 2 {
+	if s == nil || !s.TLS || s.Prefix != "ci:" || s.MinReplicas != 1 || s.OnUnavailable != "fail" || s.LockTTL != 5*time.Second || s.Line != 2 {
 		t.Fatalf("got %+v", s)
 	}
 	if got, want := s.Addr(), `sentinel 10.0.0.1:26379,10.0.0.2:26379 master "tokens"`; got != want {
@@ -45,6 +46,19 @@ lock_ttl = "5s"
 	}
 	if s := f.Shared["team"]; s.Prefix != DefaultSharedPrefix || s.OnUnavailable != SharedFallbackLocal || s.LockTTL != DefaultSharedLockTTL {
 		t.Errorf("defaults: got %+v", s)
+	}
+	// Plain redis:// and Sentinel without TLS leave this machine only when
+	// the table says so.
+	for _, ok := range []string{
+		"[shared.team]\nurl = \"redis://redis.example.com:6379/0\"\nallow_plaintext = true\nkey = \"env:K\"\n",
+		"[shared.team]\nurl = \"redis://redis.example.com:6379/0\"\nca_file = \"/ca.pem\"\nkey = \"env:K\"\n",
+		"[shared.team]\nurl = \"rediss://redis.example.com:6379/0\"\nkey = \"env:K\"\n",
+		"[shared.team]\nurl = \"unix:///run/redis.sock\"\nkey = \"env:K\"\n",
+		"[shared.team]\nsentinel_addrs = [\"127.0.0.1:26379\", \"[::1]:26380\"]\nsentinel_master = \"m\"\nkey = \"env:K\"\n",
+	} {
+		if _, err := Parse("/c.toml", []byte(ok+sharedProfile)); err != nil {
+			t.Errorf("refused %q: %v", ok, err)
+		}
 	}
 }
 
@@ -70,6 +84,8 @@ func TestParseSharedErrors(t *testing.T) {
 		{"on_unavailable", "[shared.team]\nurl = \"redis://h:6379\"\nkey = \"env:K\"\non_unavailable = \"retry\"\n", 4, []string{"\"retry\" is not valid"}},
 		{"lock_ttl", "[shared.team]\nurl = \"redis://h:6379\"\nkey = \"env:K\"\nlock_ttl = \"10m\"\n", 4, []string{"lock_ttl", "\"1s\" to \"5m\""}},
 		{"unknown tier", sharedProfile, 6, []string{"profiles.p.shared", "no [shared.team] table"}},
+		{"plain redis off loopback", "[shared.team]\nurl = \"redis://redis.example.com:6379/0\"\nkey = \"env:K\"\n", 2, []string{"shared.team.url", "in clear", "rediss://", "allow_plaintext = true"}},
+		{"sentinel without tls off loopback", "[shared.team]\nsentinel_addrs = [\"10.0.0.1:26379\"]\nsentinel_master = \"m\"\nkey = \"env:K\"\n", 2, []string{"shared.team.sentinel_addrs", "in clear", "tls = true", "allow_plaintext = true"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

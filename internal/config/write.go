@@ -15,6 +15,9 @@ import (
 // RefuseExisting fails when the profiles file at path already has a
 // profile called name: writers add profiles, they never change one.
 func RefuseExisting(path, name string) error {
+	if !ValidProfileName(name) {
+		return &Error{File: path, Msg: fmt.Sprintf("%q cannot be a profile name: use letters, digits, '.', '_' and '-' (at most 64, starting with a letter or digit)", name)}
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -47,6 +50,13 @@ type NewProfile struct {
 	Scopes, Match                                                                     []string
 	// WrittenBy names the command in the file's comment ("lanyard init").
 	WrittenBy string
+	// Note is a further comment line above the table (lanyard mcp: the
+	// server and how the client was registered).
+	Note string
+	// RedirectURI, PKCE and Resource are the keys of the same names
+	// (lanyard mcp: the loopback redirect, S256, the server's canonical URI).
+	RedirectURI, PKCE string
+	Resource          []string
 }
 
 // TOML renders s as a commented profile table.
@@ -57,6 +67,11 @@ func (s NewProfile) TOML(now time.Time) string {
 		by = "lanyard init"
 	}
 	fmt.Fprintf(&b, "\n# Written by %s on %s. Every key: docs/profiles.md.\n", by, now.UTC().Format("2006-01-02"))
+	for _, l := range strings.Split(s.Note, "\n") {
+		if l != "" {
+			fmt.Fprintf(&b, "# %s\n", l)
+		}
+	}
 	fmt.Fprintf(&b, "[profiles.%s]\n", tomlKey(s.Name))
 	if s.Issuer != "" {
 		fmt.Fprintf(&b, "issuer = %s   # endpoints come from its discovery document\n", tomlString(s.Issuer))
@@ -78,15 +93,25 @@ func (s NewProfile) TOML(now time.Time) string {
 	if s.ClientAuth != "basic" {
 		fmt.Fprintf(&b, "client_auth = %s\n", tomlString(s.ClientAuth))
 	}
+	if s.RedirectURI != "" {
+		fmt.Fprintf(&b, "redirect_uri = %s\n", tomlString(s.RedirectURI))
+	}
+	if s.PKCE != "" {
+		fmt.Fprintf(&b, "pkce = %s\n", tomlString(s.PKCE))
+	}
 	if s.Username != "" {
 		fmt.Fprintf(&b, "username = %s   # the password is asked at login, never stored\n", tomlString(s.Username))
 	}
 	if len(s.Scopes) > 0 {
 		fmt.Fprintf(&b, "scopes = %s\n", tomlList(s.Scopes))
 	}
-	if len(s.Match) > 0 {
+	if len(s.Resource) > 0 {
+		fmt.Fprintf(&b, "resource = %s   # RFC 8707: the server the tokens are for\n", tomlList(s.Resource))
+	}
+	switch {
+	case len(s.Match) > 0:
 		fmt.Fprintf(&b, "match = %s   # URLs this profile serves (git, docker, HTTPie)\n", tomlList(s.Match))
-	} else {
+	case len(s.Resource) == 0:
 		b.WriteString("# match = [\"https://git.example.com/\"]   # URLs this profile serves (git, docker, HTTPie)\n")
 	}
 	return b.String()

@@ -30,6 +30,9 @@ type Metadata struct {
 	TokenEndpoint               string `json:"token_endpoint"`
 	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint"`
 	RevocationEndpoint          string `json:"revocation_endpoint"`
+	// RegistrationEndpoint is RFC 7591 dynamic client registration
+	// (lanyard mcp registers a public client there).
+	RegistrationEndpoint string `json:"registration_endpoint,omitempty"`
 	// IssParameterSupported: authorization responses carry iss (RFC 9207).
 	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 	// MTLSEndpointAliases are the endpoints for clients that authenticate
@@ -155,6 +158,7 @@ func (m *Metadata) check(issuer, from string) error {
 	for _, e := range []struct{ k, v string }{
 		{"token_endpoint", m.TokenEndpoint}, {"authorization_endpoint", m.AuthorizationEndpoint},
 		{"device_authorization_endpoint", m.DeviceAuthorizationEndpoint}, {"revocation_endpoint", m.RevocationEndpoint},
+		{"registration_endpoint", m.RegistrationEndpoint},
 	} {
 		if e.v == "" {
 			continue

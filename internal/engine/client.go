@@ -81,6 +81,7 @@ func (e *Engine) client(ctx context.Context, p *config.Profile) (*grant.Client, 
 		ScopeParam:     p.ScopeParam,
 		ScopeSeparator: p.ScopeSeparator,
 		TokenParams:    p.TokenParams,
+		Resource:       p.Resources(),
 		Now:            e.Now,
 		Log:            e.log(),
 	}

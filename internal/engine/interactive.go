@@ -60,7 +60,7 @@ func (e *Engine) interactiveLogin(ctx context.Context, p *config.Profile, opt Lo
 		}
 		req := grant.AuthCodeRequest{
 			AuthURL: m.AuthorizationEndpoint, RedirectURI: p.RedirectURI, Scopes: p.Scopes,
-			ScopeSeparator: p.ScopeSeparator, AuthParams: p.AuthParams, PKCE: p.PKCE,
+			ScopeSeparator: p.ScopeSeparator, AuthParams: p.AuthParams, PKCE: p.PKCE, Resource: p.Resources(),
 			// RFC 9207: iss is checked against the issuer when present,
 			// and required when discovery says the server sends it.
 			Issuer: p.Issuer, RequireIss: p.Issuer != "" && m.IssParameterSupported,

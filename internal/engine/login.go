@@ -33,7 +33,7 @@ func (e *Engine) Login(ctx context.Context, p *config.Profile, opt LoginOptions)
 	return e.Push(ctx, p)
 }
 
-func (e *Engine) login(ctx context.Context, p *config.Profile, opt LoginOptions) (*Token, error) {
+func (e *Engine) login(ctx context.Context, p *config.Profile, opt LoginOptions) (tok *Token, err error) {
 	unlock, err := e.lock(ctx, p.Name)
 	if err != nil {
 		return nil, err
@@ -42,6 +42,13 @@ func (e *Engine) login(ctx context.Context, p *config.Profile, opt LoginOptions)
 	if err := e.Store.Prepare(p.Name); err != nil {
 		return nil, err
 	}
+	// A failed first login leaves no seal key behind (Unprepare keeps it
+	// when a state is stored).
+	defer func() {
+		if err != nil {
+			e.Store.Unprepare(p.Name)
+		}
+	}()
 
 	if opt.RefreshToken != "" {
 		c, err := e.client(ctx, p)
@@ -50,7 +57,8 @@ func (e *Engine) login(ctx context.Context, p *config.Profile, opt LoginOptions)
 		}
 		t, err := grant.Refresh(ctx, c, opt.RefreshToken)
 		if err != nil {
-			if te, ok := grant.AsTokenError(err); ok && te.Code == "invalid_grant" {
+			if grant.RefreshRefused(err) != grant.RefreshNotRefused {
+				te, _ := grant.AsTokenError(err)
 				return nil, fmt.Errorf("profile %q: the refresh token you gave was rejected (%s); nothing was stored: copy a fresh one and run lanyard login %s --refresh-token-stdin again", p.Name, describe(te), p.Name)
 			}
 			return nil, e.explain(p, err)

@@ -40,7 +40,11 @@ func (e *Engine) Invalidate(ctx context.Context, p *config.Profile, rejected str
 }
 
 // Logout deletes p's cached access and refresh tokens; with revoke, it
-// first revokes them at the server (RFC 7009). Client secrets stored with
+// first revokes them at the server (RFC 7009). For a shared profile the
+// team's record is what holds the refresh token: it is revoked (refresh
+// token, then access token) under the team lock before the tombstone is
+// written, and a record that cannot be read or opened stops the logout
+// before anything is revoked or removed. Client secrets stored with
 // lanyard secret set stay.
 func (e *Engine) Logout(ctx context.Context, p *config.Profile, revoke bool) error {
 	unlock, err := e.lock(ctx, p.Name)
@@ -48,15 +52,11 @@ func (e *Engine) Logout(ctx context.Context, p *config.Profile, revoke bool) err
 		return err
 	}
 	defer unlock()
+	var local *Token
 	if revoke {
-		t, err := e.Store.Token(p.Name)
+		local, err = e.Store.Token(p.Name)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%w (to discard the damaged token without revoking, run: lanyard logout %s)", err, p.Name)
-		}
-		if t != nil {
-			if err := e.revoke(ctx, p, t); err != nil {
-				return err
-			}
 		}
 	}
 	if p.Shared != "" {
@@ -65,8 +65,26 @@ func (e *Engine) Logout(ctx context.Context, p *config.Profile, revoke bool) err
 			return err
 		}
 		defer tier.Close()
-		if err := tier.Put(ctx, p.Name, nil); err != nil {
-			return fmt.Errorf("%w; nothing was removed", err)
+		var revokeShared func(cur *Token) error
+		if revoke {
+			revokeShared = func(cur *Token) error {
+				if cur != nil {
+					if err := e.revoke(ctx, p, cur); err != nil {
+						return err
+					}
+				}
+				if local != nil && (cur == nil || local.AccessToken != cur.AccessToken) {
+					return e.revoke(ctx, p, &Token{AccessToken: local.AccessToken})
+				}
+				return nil
+			}
+		}
+		if err := tier.Retire(ctx, p.Name, revokeShared); err != nil {
+			return fmt.Errorf("%w; nothing was revoked or removed", err)
+		}
+	} else if local != nil {
+		if err := e.revoke(ctx, p, local); err != nil {
+			return err
 		}
 	}
 	e.Hot.Drop(p.Name)

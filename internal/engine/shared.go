@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/grant"
@@ -12,9 +13,10 @@ import (
 	"github.com/lanyardhq/lanyard/internal/store"
 )
 
-// openShared opens the team tier of p's [shared.NAME] table.
+// openShared opens the team tier of p's [shared.NAME] table; the state
+// directory keeps the versions this machine has seen (rollback refusal).
 func (e *Engine) openShared(ctx context.Context, p *config.Profile) (*shared.Tier, error) {
-	return shared.Open(ctx, p.SharedTier, shared.Options{Secrets: e.SharedSecrets(p.SharedTier), Log: e.log(), Now: e.Now, Getenv: e.getenv()})
+	return shared.Open(ctx, p.SharedTier, shared.Options{Secrets: e.SharedSecrets(p.SharedTier), Log: e.log(), Now: e.Now, Getenv: e.getenv(), StateDir: e.StateDir})
 }
 
 // sharedToken is the slow path of a profile with shared = "NAME", under the
@@ -48,6 +50,9 @@ func (e *Engine) sharedToken(ctx context.Context, p *config.Profile, opt Options
 // (fenced) before anyone gets it.
 func (e *Engine) sharedObtain(ctx context.Context, p *config.Profile, cur *Token) (*Token, bool, error) {
 	key := p.CacheKey()
+	if cur != nil && cur.Key == key && cur.RefreshToken != "" && !cur.RefreshRefused.IsZero() {
+		return nil, false, &LoginRequiredError{Profile: p.Name, Reason: fmt.Sprintf("the server refused the shared refresh token in %s at %s; it is not sent again", p.SharedTier.Table(), cur.RefreshRefused.Format(time.RFC3339))}
+	}
 	if cur != nil && cur.Key == key && cur.RefreshToken != "" {
 		c, err := e.client(ctx, p)
 		if err != nil {
@@ -56,10 +61,19 @@ func (e *Engine) sharedObtain(ctx context.Context, p *config.Profile, cur *Token
 		e.log().Debug("refreshing the shared token", "profile", p.Name, "refresh_token", redact.Secret(cur.RefreshToken))
 		t, err := grant.Refresh(ctx, c, cur.RefreshToken)
 		if err != nil {
-			if te, ok := grant.AsTokenError(err); ok && te.Code == "invalid_grant" {
-				return nil, true, &LoginRequiredError{Profile: p.Name, Reason: fmt.Sprintf("the shared refresh token in %s was rejected (%s)", p.SharedTier.Table(), describe(te))}
+			refused := grant.RefreshRefused(err)
+			if refused == grant.RefreshNotRefused {
+				return nil, false, e.explain(p, err)
 			}
-			return nil, false, e.explain(p, err)
+			te, _ := grant.AsTokenError(err)
+			lerr := &LoginRequiredError{Profile: p.Name, Reason: fmt.Sprintf("the shared refresh token in %s was rejected (%s)", p.SharedTier.Table(), describe(te))}
+			if refused == grant.RefreshSuspect {
+				// Keep the record, marked: no machine sends it again.
+				marked := *cur
+				marked.RefreshRefused = e.now()
+				return &marked, false, lerr
+			}
+			return nil, true, lerr
 		}
 		return e.record(p, t, cur.RefreshToken), false, nil
 	}

@@ -137,11 +137,20 @@ func expiry(t *Token, p *config.Profile) time.Time {
 
 // obtain runs under the profile lock: refresh when a refresh token is
 // stored for the same profile settings, else the grant itself.
-func (e *Engine) obtain(ctx context.Context, p *config.Profile, cached *Token, opt Options) (*Token, error) {
+func (e *Engine) obtain(ctx context.Context, p *config.Profile, cached *Token, opt Options) (tok *Token, err error) {
 	// A keyring that cannot take the new state must fail now, before the
 	// server rotates a refresh token.
 	if err := e.Store.Prepare(p.Name); err != nil {
 		return nil, err
+	}
+	if cached == nil {
+		// Nothing was stored: a failure leaves nothing behind either
+		// (Prepare may just have made a seal key).
+		defer func() {
+			if err != nil {
+				e.Store.Unprepare(p.Name)
+			}
+		}()
 	}
 	key := p.CacheKey()
 	if p.UseIDToken() && !opt.ForceRefresh && cached != nil && cached.Key == key && cached.IDToken == "" && e.now().Before(cached.Expiry) {
@@ -149,7 +158,7 @@ func (e *Engine) obtain(ctx context.Context, p *config.Profile, cached *Token, o
 		// good: refreshing now would only ask again, on every call.
 		return nil, noIDToken(p)
 	}
-	if cached != nil && cached.Key == key && cached.RefreshToken != "" {
+	if cached != nil && cached.Key == key && cached.RefreshToken != "" && cached.RefreshRefused.IsZero() {
 		return e.refresh(ctx, p, cached)
 	}
 	if cached != nil && cached.Key != key && cached.RefreshToken != "" {
@@ -181,6 +190,8 @@ func (e *Engine) obtain(ctx context.Context, p *config.Profile, cached *Token, o
 	}
 	reason := "not logged in"
 	switch {
+	case cached != nil && cached.Key == key && !cached.RefreshRefused.IsZero():
+		reason = fmt.Sprintf("the server refused the stored refresh token at %s; it is not sent again", cached.RefreshRefused.Format(time.RFC3339))
 	case cached != nil && cached.Key != key:
 		reason = "profile settings changed since the last login"
 	case cached != nil && p.Grant == config.GrantImplicit:
@@ -205,16 +216,29 @@ func (e *Engine) refresh(ctx context.Context, p *config.Profile, cached *Token) 
 	t, err := grant.Refresh(ctx, c, cached.RefreshToken)
 	stop()
 	if err != nil {
-		if te, ok := grant.AsTokenError(err); ok && te.Code == "invalid_grant" {
+		switch grant.RefreshRefused(err) {
+		case grant.RefreshDead:
 			// The refresh token is dead at the server: keeping it would only
 			// repeat this failure.
 			e.Hot.Drop(p.Name)
 			if derr := e.Store.DeleteToken(p.Name); derr != nil {
 				e.log().Debug("could not drop dead refresh token", "err", derr)
 			}
-			return nil, &LoginRequiredError{Profile: p.Name, Reason: fmt.Sprintf("the refresh token was rejected (%s)", describe(te))}
+		case grant.RefreshSuspect:
+			// Not RFC 6749's answer, so keep the token (a login replaces
+			// it), but never send it again: Dex revokes a grant whose
+			// refresh token is presented twice.
+			marked := *cached
+			marked.RefreshRefused = e.now()
+			e.Hot.Drop(p.Name)
+			if serr := e.Store.SaveToken(p.Name, &marked); serr != nil {
+				e.log().Debug("could not mark the refused refresh token", "err", serr)
+			}
+		default:
+			return nil, e.explain(p, err)
 		}
-		return nil, e.explain(p, err)
+		te, _ := grant.AsTokenError(err)
+		return nil, &LoginRequiredError{Profile: p.Name, Reason: fmt.Sprintf("the refresh token was rejected (%s)", describe(te))}
 	}
 	return e.save(p, t, cached.RefreshToken)
 }
@@ -298,9 +322,9 @@ func sourceKeys(p *config.Profile) string {
 
 func describe(te *grant.TokenError) string {
 	if te.Description != "" {
-		return te.Code + ": " + te.Description
+		return grant.Printable(te.Code + ": " + te.Description)
 	}
-	return te.Code
+	return grant.Printable(te.Code)
 }
 
 // recoverJournal adopts the token state a process received but was killed

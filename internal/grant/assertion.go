@@ -130,7 +130,7 @@ func (s *Source) gitHubActions(ctx context.Context, aud string) (string, error) 
 		if jerr == nil && body.Message != "" {
 			why = firstLine(body.Message)
 		}
-		return "", fmt.Errorf("%s = %q: the Actions token service answered HTTP %d: %s", s.Key, s.Ref, resp.StatusCode, why)
+		return "", fmt.Errorf("%s = %q: the Actions token service answered HTTP %d: %s", s.Key, s.Ref, resp.StatusCode, Printable(why))
 	}
 	if jerr != nil || body.Value == "" {
 		return "", fmt.Errorf("%s = %q: the Actions token service answered without a token (want {\"value\": ...})", s.Key, s.Ref)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +42,9 @@ type AuthCodeRequest struct {
 	AuthParams map[string]string
 	// PKCE is "S256" (the default) or "none" (authorization code only).
 	PKCE string
+	// Resource are RFC 8707 resource indicators (MCP: the server's
+	// canonical URI), one resource parameter each.
+	Resource []string
 	// Issuer is the profile's issuer. An authorization response carrying
 	// RFC 9207's iss must name it; RequireIss (the server advertises
 	// authorization_response_iss_parameter_supported) makes iss mandatory.
@@ -203,7 +207,7 @@ func authorize(ctx context.Context, clientID string, r AuthCodeRequest, in Inter
 	opts = append(opts, oauth2.SetAuthURLParam("response_type", responseType))
 	opts = append(opts, extra...)
 	cfg := oauth2.Config{ClientID: clientID, Endpoint: oauth2.Endpoint{AuthURL: r.AuthURL}, RedirectURL: redirectURI}
-	authURL := cfg.AuthCodeURL(state, opts...)
+	authURL := withResource(cfg.AuthCodeURL(state, opts...), r.Resource)
 
 	ui := in.ui()
 	printed := in.NoBrowser || in.Open == nil
@@ -301,4 +305,23 @@ func checkRedirect(rd *browser.Redirect, state, responseType string, r AuthCodeR
 		}
 	}
 	return nil
+}
+
+// withResource adds one resource parameter per indicator (RFC 8707 §2: the
+// parameter may repeat, which oauth2.SetAuthURLParam cannot express).
+func withResource(authURL string, resource []string) string {
+	if len(resource) == 0 {
+		return authURL
+	}
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return authURL
+	}
+	q := u.Query()
+	q.Del("resource")
+	for _, r := range resource {
+		q.Add("resource", r)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }

@@ -43,8 +43,11 @@ type Client struct {
 	ScopeParam     string // "scope"; Shopware: "scopes"
 	ScopeSeparator string // " " or ","
 	TokenParams    map[string]string
-	Now            func() time.Time
-	Log            *slog.Logger
+	// Resource are RFC 8707 resource indicators added to every token
+	// request that does not carry its own (token exchange does).
+	Resource []string
+	Now      func() time.Time
+	Log      *slog.Logger
 	// Attempts is how many times a temporary failure (5xx, 429, network)
 	// is tried in all; 0 means 3.
 	Attempts int
@@ -73,6 +76,11 @@ func (c *Client) scope(scopes []string) Param {
 func (c *Client) Exchange(ctx context.Context, params ...Param) (*Token, error) {
 	for _, k := range slices.Sorted(maps.Keys(c.TokenParams)) {
 		params = append(params, Param{k, c.TokenParams[k]})
+	}
+	if !slices.ContainsFunc(params, func(p Param) bool { return p.Key == "resource" }) {
+		for _, r := range c.Resource {
+			params = append(params, Param{"resource", r})
+		}
 	}
 	attempts := c.Attempts
 	if attempts <= 0 {

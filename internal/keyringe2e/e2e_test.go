@@ -372,6 +372,12 @@ func exercise(t *testing.T, m *machine) {
 	if !strings.Contains(doctor, "ok    keyring "+m.backend) || !strings.Contains(doctor, "one read:") {
 		t.Errorf("doctor:\n%s", doctor)
 	}
+	// ...and whether it is locked: the unlocked secret-service says so (a
+	// locked one fails, TestDoctorLockedSecretService), the others say
+	// what stands for a lock.
+	if want := map[string]string{"secret-service": "secret-service, unlocked", "keyctl": "keyctl, no lock", "pass": "pass, locked by gpg", "file": "file, encrypted"}[m.backend]; !strings.Contains(doctor, want) {
+		t.Errorf("doctor does not say %q:\n%s", want, doctor)
+	}
 	t.Logf("doctor: %s", firstLine(doctor, "keyring "+m.backend))
 
 	// git clones, pushes, and fetches after the server revoked every
@@ -411,6 +417,17 @@ func exercise(t *testing.T, m *machine) {
 	}
 	if _, ok := m.item("secret:" + profiles[0] + ":client_secret"); !ok {
 		t.Error("logout removed the client secret")
+	}
+	// After logout, a token call and secret rm, nothing of the profile is
+	// left in the keyring (a token call used to make a new seal key).
+	if _, ok := m.item("token:" + profiles[0]); ok {
+		t.Errorf("a token call after logout left a token item in the %s keyring", m.backend)
+	}
+	m.must("", "", "lanyard", "secret", "rm", profiles[0], "client_secret")
+	for _, key := range []string{"token:" + profiles[0], "secret:" + profiles[0] + ":client_secret"} {
+		if _, ok := m.item(key); ok {
+			t.Errorf("%s is still in the %s keyring after logout and secret rm", key, m.backend)
+		}
 	}
 	if n := p.ReuseDetections(); n != 0 {
 		t.Errorf("%d refresh tokens presented twice", n)

@@ -97,6 +97,7 @@ password = "env:REDIS_PW"
 [profiles.whiplash]
 auth_url = %q
 token_url = %q
+revocation_url = %q
 grant = "authorization_code"
 client_id = %q
 client_secret = "env:WL_SECRET"
@@ -105,7 +106,7 @@ redirect_uri = %q
 scopes = ["user_manage"]
 match = ["https://whiplash.test/"]
 %s
-`, where, w.tier, w.wl.AuthURL, w.tokenURL, w.wl.ClientID, w.wl.CallbackURL, sharedKey))
+`, where, w.tier, w.wl.AuthURL, w.tokenURL, w.wl.RevocationURL, w.wl.ClientID, w.wl.CallbackURL, sharedKey))
 }
 
 // run runs lanyard with args on env and returns stdout, stderr, exit code.

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,7 +21,8 @@ type Record struct {
 	Version int64
 	// Token is nil for a tombstone (after logout or a rejected refresh token).
 	Token *store.Token
-	// By names who wrote it ("host pid N"), At when.
+	// By names who wrote it ("host pid N"; empty when Redis holds anything
+	// else), At when.
 	By string
 	At time.Time
 }
@@ -40,16 +40,33 @@ func (t *Tier) Get(ctx context.Context, profile string) (*Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shared record of profile %s in %s is damaged (version %q); run: lanyard logout %s", profile, t.cfg.Table(), m["ver"], profile)
 	}
-	r := &Record{Version: ver, By: m["by"]}
+	r := &Record{Version: ver}
+	if validBy(m["by"]) {
+		r.By = m["by"]
+	}
 	if ms, err := strconv.ParseInt(m["at"], 10, 64); err == nil {
 		r.At = time.UnixMilli(ms)
 	}
-	if m["data"] == "" {
-		return r, nil
-	}
-	plain, err := t.seal.open([]byte(m["data"]), ad(t.cfg.Prefix, profile, m["key"], ver))
+	// Every record is sealed, tombstones too: an empty data field is not
+	// lanyard's (a Redis writer without the key could otherwise log the
+	// team out at any version it likes).
+	sealed := []byte(m["data"])
+	plain, err := t.seal.open(sealed, ad(t.cfg.Prefix, profile, m["key"], ver))
 	if err != nil {
 		return nil, &DecryptError{Profile: profile, Table: t.cfg.Table()}
+	}
+	if err := t.marks.check(profile, ver, sealed); err != nil {
+		var te *TamperError
+		if errors.As(err, &te) {
+			te.Table = t.cfg.Table()
+		}
+		return nil, err
+	}
+	if m["key"] == "" {
+		if string(plain) != tombstone {
+			return nil, &DecryptError{Profile: profile, Table: t.cfg.Table()}
+		}
+		return r, nil
 	}
 	var tok store.Token
 	if err := json.Unmarshal(plain, &tok); err != nil {
@@ -170,15 +187,15 @@ func (l *lease) release() {
 // lease, then waits for min_replicas.
 func (t *Tier) write(ctx context.Context, l *lease, profile string, prev int64, tok *store.Token) error {
 	ver := prev + 1
-	cacheKey, data := "", []byte(nil)
+	cacheKey, plain := "", []byte(tombstone)
 	if tok != nil {
-		plain, err := json.Marshal(tok)
-		if err != nil {
+		var err error
+		if plain, err = json.Marshal(tok); err != nil {
 			return err
 		}
-		cacheKey = tok.Key
-		data = t.seal.seal(plain, ad(t.cfg.Prefix, profile, cacheKey, ver))
+		cacheKey = t.seal.keyTag(tok.Key)
 	}
+	data := t.seal.seal(plain, ad(t.cfg.Prefix, profile, cacheKey, ver))
 	by := fmt.Sprintf("%s pid %d", t.host, t.pid)
 	n, err := fenceScript.Run(ctx, t.rdb, []string{t.recKey(profile), l.key}, l.owner, prev, ver, cacheKey, data, by, t.now().UnixMilli()).Int64()
 	if err != nil {
@@ -190,6 +207,7 @@ func (t *Tier) write(ctx context.Context, l *lease, profile string, prev int64, 
 	case -2:
 		return &FenceError{Profile: profile, Table: t.cfg.Table(), Reason: "another process wrote a newer version meanwhile"}
 	}
+	t.marks.raise(profile, ver, data)
 	if want := int64(t.cfg.MinReplicas); want > 0 {
 		got, err := t.rdb.Wait(ctx, int(want), t.ReplicaTimeout).Result()
 		if err != nil {
@@ -207,7 +225,8 @@ func (t *Tier) write(ctx context.Context, l *lease, profile string, prev int64, 
 // obtain, whose result is written (fenced) before it is returned. obtain
 // gets the current token state (nil when there is none) and returns the
 // next one; drop asks to replace the record with a tombstone (the server
-// rejected its refresh token), whatever err says. While
+// rejected its refresh token), whatever err says; a next returned with an
+// error is written (a refused refresh token, marked) and err returned. While
 // another process holds the lock the caller polls the record, never
 // spending the refresh token itself, and takes over when the holder's lock
 // expires.
@@ -285,6 +304,13 @@ func (t *Tier) underLock(ctx context.Context, l *lease, profile string, fresh fu
 		}
 	}
 	if err != nil {
+		// obtain may return the state to keep with its error (a refresh
+		// token the server refused, marked so no machine sends it again).
+		if next != nil && !drop {
+			if werr := t.write(ctx, l, profile, prev, next); werr != nil {
+				t.log.Debug("could not mark the refused shared record", "profile", profile, "err", werr)
+			}
+		}
 		return nil, err
 	}
 	l.mu.Lock()
@@ -319,6 +345,74 @@ func (t *Tier) Put(ctx context.Context, profile string, tok *store.Token) error 
 	return t.write(ctx, l, profile, prev, tok)
 }
 
+// Retire replaces profile's record with a tombstone under the lock (logout)
+// after revoke, when not nil, has revoked the record's tokens (nil when
+// there is no token). A record that cannot be read or opened, or a failed
+// revoke, leaves the record as it is and returns the error.
+func (t *Tier) Retire(ctx context.Context, profile string, revoke func(cur *store.Token) error) error {
+	l, _, err := t.acquire(ctx, profile, nil)
+	if err != nil {
+		return err
+	}
+	defer l.release()
+	rec, err := t.Get(ctx, profile)
+	if err != nil {
+		return err
+	}
+	prev, cur := int64(0), (*store.Token)(nil)
+	if rec != nil {
+		prev, cur = rec.Version, rec.Token
+	}
+	if revoke != nil {
+		if err := revoke(cur); err != nil {
+			return err
+		}
+	}
+	return t.write(ctx, l, profile, prev, nil)
+}
+
+// tombstone is the sealed content of a record after logout or a rejected
+// refresh token (an empty cache key).
+const tombstone = "lanyard-tombstone-v1"
+
+// resetScript replaces the record whatever it holds, only for the lock's
+// owner.
+var resetScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'ver', ARGV[2], 'key', '', 'data', ARGV[3], 'by', ARGV[4], 'at', ARGV[5])
+return 1
+`)
+
+// Reset replaces profile's record, whatever it holds (one that does not
+// open under the key, one older than this machine has seen), with a sealed
+// tombstone under the lock, at a version above Redis's and this machine's
+// mark. Only a login brings the profile back. It returns the new version.
+func (t *Tier) Reset(ctx context.Context, profile string) (int64, error) {
+	l, _, err := t.acquire(ctx, profile, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer l.release()
+	cur, err := t.rdb.HGet(ctx, t.recKey(profile), "ver").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, t.explain(err)
+	}
+	v, _ := strconv.ParseInt(cur, 10, 64)
+	ver := max(v, t.marks.seen(profile)) + 1
+	data := t.seal.seal([]byte(tombstone), ad(t.cfg.Prefix, profile, "", ver))
+	by := fmt.Sprintf("%s pid %d", t.host, t.pid)
+	n, err := resetScript.Run(ctx, t.rdb, []string{t.recKey(profile), l.key}, l.owner, ver, data, by, t.now().UnixMilli()).Int64()
+	if err != nil {
+		return 0, t.explain(err)
+	}
+	if n != 1 {
+		return 0, &FenceError{Profile: profile, Table: t.cfg.Table(), Reason: "this process no longer holds the lock (it expired after lock_ttl = " + t.cfg.LockTTL.String() + ")"}
+	}
+	t.marks.reset(profile, ver, data)
+	return ver, nil
+}
+
 // Holder describes a held lock.
 type Holder struct {
 	Host    string
@@ -338,23 +432,20 @@ func (t *Tier) Lock(ctx context.Context, profile string) (*Holder, error) {
 	}
 	ttl, _ := t.rdb.PTTL(ctx, t.lockKey(profile)).Result()
 	h := &Holder{Expires: ttl}
-	f := strings.Fields(v)
-	if len(f) == 4 {
-		h.Host = f[1]
-		h.PID, _ = strconv.Atoi(f[2])
-		if ms, err := strconv.ParseInt(f[3], 10, 64); err == nil {
-			h.Since = time.UnixMilli(ms)
-		}
+	if host, pid, since, ok := parseOwner(v); ok {
+		h.Host, h.PID, h.Since = host, pid, since
 	}
 	return h, nil
 }
 
+// describeHolder names a lock's holder for the lock-wait error, only when
+// the lock value has lanyard's format (it comes from Redis).
 func describeHolder(v string) string {
-	f := strings.Fields(v)
-	if len(f) != 4 {
+	host, pid, _, ok := parseOwner(v)
+	if !ok {
 		return "another process"
 	}
-	return fmt.Sprintf("%s pid %s", f[1], f[2])
+	return fmt.Sprintf("%s pid %d", host, pid)
 }
 
 // Ping checks that Redis answers.

@@ -42,6 +42,8 @@ type Tier struct {
 	pid  int
 	now  func() time.Time
 	log  *slog.Logger
+	// marks are the versions this machine has seen (rollback refusal).
+	marks *marks
 	// Wait bounds how long a caller waits for another machine's refresh
 	// (default 60 s, like the local lock).
 	Wait time.Duration
@@ -56,6 +58,9 @@ type Options struct {
 	Now     func() time.Time
 	// Getenv expands ~ in file paths (HOME).
 	Getenv func(string) string
+	// StateDir keeps the high-water marks of the records this machine has
+	// seen ($XDG_STATE_HOME/lanyard); empty keeps them in memory only.
+	StateDir string
 }
 
 // redisLog sends go-redis's own log lines (Sentinel discovery, reconnects)
@@ -141,8 +146,9 @@ func Open(ctx context.Context, cfg *config.SharedTier, opt Options) (*Tier, erro
 	if now == nil {
 		now = time.Now
 	}
-	return &Tier{cfg: cfg, rdb: rdb, seal: s, host: host, pid: os.Getpid(), now: now, log: log,
-		Wait: 60 * time.Second, ReplicaTimeout: 5 * time.Second}, nil
+	return &Tier{cfg: cfg, rdb: rdb, seal: s, host: ownerHost(host), pid: os.Getpid(), now: now, log: log,
+		marks: newMarks(opt.StateDir, cfg.Table(), cfg.Addr(), cfg.Prefix),
+		Wait:  60 * time.Second, ReplicaTimeout: 5 * time.Second}, nil
 }
 
 // tune sets what every lanyard connection wants: fail fast when Redis is
@@ -162,8 +168,7 @@ func tune(o *redis.Options) {
 }
 
 func tlsConfig(cfg *config.SharedTier, getenv func(string) string) (*tls.Config, error) {
-	useTLS := strings.HasPrefix(cfg.URL, "rediss://") || cfg.CAFile != "" || cfg.TLSCert != ""
-	if !useTLS {
+	if !cfg.UsesTLS() {
 		return nil, nil
 	}
 	expand := func(p string) string {
@@ -232,7 +237,7 @@ type DecryptError struct {
 }
 
 func (e *DecryptError) Error() string {
-	return fmt.Sprintf("cannot decrypt the shared record of profile %s; check key in %s (the record was left untouched)", e.Profile, e.Table)
+	return fmt.Sprintf("cannot decrypt the shared record of profile %s; check key in %s (the record was left untouched); if the key is right, the record was written without it: run lanyard shared reset %s, then lanyard login %s", e.Profile, e.Table, e.Profile, e.Profile)
 }
 
 // explain turns a go-redis error into one that says what to change.

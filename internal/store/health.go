@@ -56,9 +56,12 @@ func (s *Store) Check(profile string, getenv func(string) string) (Health, error
 			return h, lockedError()
 		}
 	case "pass":
+		h.State = "locked by gpg (gpg-agent asks for the key's passphrase when it has none cached)"
 		if err := passReady(getenv); err != nil {
 			return h, err
 		}
+	case "keyctl":
+		h.State = "no lock (the kernel keeps the keys while you are logged in)"
 	case "file":
 		h.State = "encrypted with LANYARD_KEYRING_PASSPHRASE"
 	}

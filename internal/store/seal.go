@@ -144,6 +144,21 @@ func (s *Store) Prepare(profile string) error {
 	return err
 }
 
+// Unprepare undoes Prepare when no token state was saved: a seal key with
+// no sealed state beside it is removed, so a token call or login that
+// ended without a token leaves nothing of the profile in the keyring.
+// Call it under the profile lock.
+func (s *Store) Unprepare(profile string) {
+	if s.sealDir == "" {
+		return
+	}
+	if _, err := os.Stat(s.sealPath(profile)); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	s.rememberKey(profile, nil)
+	_ = s.remove(tokenKey(profile))
+}
+
 func newGCM(key []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {

@@ -47,6 +47,11 @@ type Token struct {
 	// that exchange returned a new refresh token; lanyard status shows both.
 	LastRefresh    time.Time `json:"last_refresh,omitzero"`
 	RefreshRotates bool      `json:"refresh_rotates,omitempty"`
+	// RefreshRefused is when the server refused RefreshToken in words that
+	// say it is unusable but not in RFC 6749's (grant.RefreshSuspect, e.g.
+	// Dex's invalid_request): the token is kept, and not sent again until a
+	// login replaces this state.
+	RefreshRefused time.Time `json:"refresh_refused,omitzero"`
 }
 
 // ErrNotFound means nothing is stored under the key.

@@ -222,6 +222,35 @@ func (c *core) RevokeAllAccessTokens() {
 	}
 }
 
+// LiveRefreshTokens counts the refresh tokens a client could still
+// exchange: issued, not rotated away, not revoked.
+func (c *core) LiveRefreshTokens() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, r := range c.refresh {
+		if !r.used && !c.revoked[r.family] {
+			n++
+		}
+	}
+	return n
+}
+
+// revokeToken is RFC 7009 revocation for clientID: a refresh token revokes
+// its whole grant (access tokens included), an access token only itself.
+// Unknown tokens and other clients' tokens are ignored (RFC 7009 §2.2: the
+// answer is 200 either way).
+func (c *core) revokeToken(token, clientID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.refresh[token]; ok && r.clientID == clientID {
+		c.revoked[r.family] = true
+	}
+	if a, ok := c.access[token]; ok && a.clientID == clientID {
+		a.revoked = true
+	}
+}
+
 // Close stops the emulator's servers.
 func (c *core) Close() error {
 	var errs []error

@@ -40,9 +40,10 @@ const (
 //     (every access and refresh token of the chain).
 type Whiplash struct {
 	core
-	// URL is the base (like https://sandbox.whiplash.app); TokenURL and
-	// AuthURL are URL + "/oauth/token" and "/oauth/authorize".
-	URL, TokenURL, AuthURL string
+	// URL is the base (like https://sandbox.whiplash.app); TokenURL,
+	// AuthURL and RevocationURL are URL + "/oauth/token", "/oauth/authorize"
+	// and "/oauth/revoke" (RFC 7009: a refresh token revokes its grant).
+	URL, TokenURL, AuthURL, RevocationURL string
 	// ClientID ("application_id") and ClientSecret of the registered app.
 	ClientID, ClientSecret string
 	// CallbackURL is the registered redirect_uri.
@@ -70,13 +71,22 @@ func StartWhiplash() (*Whiplash, error) {
 			writeError(w, err)
 		}
 	})
+	// Doorkeeper: RFC 7009 revocation at /oauth/revoke, client in the body.
+	mux.HandleFunc("POST /oauth/revoke", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("client_id") != e.ClientID || r.PostForm.Get("client_secret") != e.ClientSecret {
+			writeError(w, invalidClient("whiplash: client authentication failed (client_id and client_secret in the body)"))
+			return
+		}
+		e.revokeToken(r.PostForm.Get("token"), e.ClientID)
+		writeJSON(w, http.StatusOK, map[string]any{})
+	})
 	mux.Handle("/", Protect(e.Valid, apiOK("whiplash")))
 	srv, err := startServer(e.wrap("/oauth/token", mux))
 	if err != nil {
 		return nil, err
 	}
 	e.servers = append(e.servers, srv)
-	e.URL, e.TokenURL, e.AuthURL = srv.URL, srv.URL+"/oauth/token", srv.URL+"/oauth/authorize"
+	e.URL, e.TokenURL, e.AuthURL, e.RevocationURL = srv.URL, srv.URL+"/oauth/token", srv.URL+"/oauth/authorize", srv.URL+"/oauth/revoke"
 	return e, nil
 }
 

@@ -49,6 +49,7 @@ const (
 	ToolTerraform = "terraform" // terraform-credentials-lanyard
 	ToolGoauth    = "goauth"    // lanyard goauth (GOAUTH), picked by match as unpinned git
 	ToolPip       = "pip"       // lanyard pip-credential (keyrings.lanyard), picked by match as unpinned git
+	ToolMCP       = "mcp"       // lanyard mcp URL --profile P
 )
 
 // KubeClusterExtension is the kubeconfig cluster extension client-go hands
@@ -109,6 +110,10 @@ type Request struct {
 	// never gets a token of a profile it did not define. Forwarding sockets
 	// ignore it: their callers have no profiles file.
 	Config string `json:"config,omitempty"`
+	// Resource is the RFC 8707 resource indicator (lanyard mcp: the MCP
+	// server's canonical URI) sent on token requests when the profile sets
+	// no resource of its own.
+	Resource string `json:"resource,omitempty"`
 	// Only is set by a forwarding socket (lanyard agent forward): the
 	// profiles it serves. The others do not exist for its clients.
 	Only []string `json:"only,omitempty"`
