@@ -75,13 +75,13 @@ for p in "${platforms[@]}"; do
   # commit, so a second run (CI's check under another umask) packages the
   # same binaries again instead of building them again.
   if [ -n "${DIST_BINARIES:-}" ] && [ -d "$DIST_BINARIES/$name" ]; then
-    cp -p "$DIST_BINARIES/$name/"* "$dir/"
+    cp -p "$DIST_BINARIES/$name/"* "$dir/" # the binaries only
   else
     CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" go build -trimpath \
       -ldflags "-s -w -X main.version=$version" -o "$dir/" "${cmds[@]/#/./cmd/}"
     if [ -n "${DIST_BINARIES:-}" ]; then
       mkdir -p "$DIST_BINARIES/$name"
-      cp -p "$dir/"* "$DIST_BINARIES/$name/"
+      find "$dir" -maxdepth 1 -type f -exec cp -p {} "$DIST_BINARIES/$name/" \;
     fi
   fi
   cp README.md LICENSE "$dir/"
