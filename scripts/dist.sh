@@ -75,13 +75,13 @@ for p in "${platforms[@]}"; do
   # commit, so a second run (CI's check under another umask) packages the
   # same binaries again instead of building them again.
   if [ -n "${DIST_BINARIES:-}" ] && [ -d "$DIST_BINARIES/$name" ]; then
-    cp -p "$DIST_BINARIES/$name/"* "$dir/"
+    cp -p "$DIST_BINARIES/$name/"* "$dir/" # the binaries only
   else
     CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" go build -trimpath \
       -ldflags "-s -w -X main.version=$version" -o "$dir/" "${cmds[@]/#/./cmd/}"
     if [ -n "${DIST_BINARIES:-}" ]; then
       mkdir -p "$DIST_BINARIES/$name"
-      cp -p "$dir/"* "$DIST_BINARIES/$name/"
+      find "$dir" -maxdepth 1 -type f -exec cp -p {} "$DIST_BINARIES/$name/" \;
     fi
   fi
   cp README.md LICENSE "$dir/"
@@ -119,7 +119,7 @@ version_schema: none
 maintainer: "The lanyard authors <lanyard@lanyardhq.invalid>"
 description: |
   OAuth 2.0 / OIDC tokens, cached and fresh, for git, kubectl, docker
-  registries, HTTPie, Postman and scripts.
+  registries, cargo, Terraform/OpenTofu, HTTPie, Postman and scripts.
 homepage: https://github.com/lanyardhq/lanyard
 license: MIT
 section: utils

@@ -21,7 +21,8 @@ rm -f "$first"
 deb="$(ls dist/lanyard_*_"$(dpkg --print-architecture)".deb)"
 dpkg -i "$deb"
 files="$(dpkg -L lanyard)"
-for f in /usr/bin/lanyard /usr/bin/git-credential-lanyard /usr/share/bash-completion/completions/lanyard \
+for f in /usr/bin/lanyard /usr/bin/git-credential-lanyard /usr/bin/cargo-credential-lanyard \
+         /usr/bin/terraform-credentials-lanyard /usr/share/bash-completion/completions/lanyard \
          /usr/lib/python3/dist-packages/lanyard_httpie.py; do
   [ -e "$f" ] || { echo "$deb did not install $f" >&2; exit 1; }
 done

@@ -17,7 +17,7 @@ var completionCases = []struct{ line, want string }{
 	{"lanyard login b", "beta-ci"},
 	{"lanyard status ", "acme beta-ci"},
 	{"lanyard token --for", "--force-refresh --format"},
-	{"lanyard setup ", "docker git mcp"},
+	{"lanyard setup ", "cargo docker git go mcp pip terraform"},
 	{"lanyard completion ", "bash fish zsh"},
 }
 

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/lanyardhq/lanyard/helpers/goauth"
+	"github.com/lanyardhq/lanyard/helpers/pykeyring"
 	"github.com/lanyardhq/lanyard/helpers/token"
 	"github.com/lanyardhq/lanyard/internal/agent/client"
 	"github.com/lanyardhq/lanyard/internal/env"
@@ -19,6 +21,12 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == goauth.Command {
+		os.Exit(goauth.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, nil))
+	}
+	if len(os.Args) > 1 && os.Args[1] == pykeyring.Command {
+		os.Exit(pykeyring.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, nil))
+	}
 	if a, ok := token.ParseArgs(os.Args[1:]); ok && !env.Env(os.Getenv).Debug() {
 		// No signal handling: this process holds nothing to clean up (a
 		// refresh runs in the agent and survives us), and installing

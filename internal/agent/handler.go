@@ -172,6 +172,9 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 		GitUsername:    p.GitUsername,
 		GitAuth:        p.GitAuth,
 		DockerUsername: p.DockerUsername,
+		CargoAuth:      p.CargoAuth,
+		PipUsername:    p.PipUsername,
+		Prefix:         p.ServedPrefix(req.URL),
 		EnvNames:       names,
 		EnvDigest:      wire.EnvDigest(h.getenv, names),
 	}, nil

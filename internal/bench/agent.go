@@ -82,7 +82,7 @@ func (b *bench) agentHits(ctx context.Context) {
 			continue
 		}
 		defer stop()
-		for _, h := range helpers {
+		for _, h := range append(helpers, agentOnly...) {
 			s, why := b.helperSpecIn(be.env, h, "ag", gitHost, registry)
 			if why != "" {
 				continue

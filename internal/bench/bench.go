@@ -50,10 +50,24 @@ const (
 	cmdDocker  = "docker-credential-lanyard"
 	cmdKubectl = "kubectl-lanyard"
 	cmdHello   = "hello"
-	cmdKube    = "kubelogin"
+	// cmdGoauth is `lanyard goauth URL` (the thin front as the go command
+	// runs it after a 401).
+	cmdGoauth    = "lanyard goauth"
+	cmdCargo     = "cargo-credential-lanyard"
+	cmdTerraform = "terraform-credentials-lanyard"
+	cmdKube      = "kubelogin"
 )
 
 var helpers = []string{cmdLanyard, cmdGit, cmdDocker, cmdKubectl}
+
+// agentOnly are the tools measured with the agent only, beside
+// hello-world: without it every thin helper pays the same oneshot child,
+// which the rows of helpers already show.
+var agentOnly = []string{cmdGoauth, cmdCargo, cmdTerraform}
+
+// cargoGet is the request cargo writes to its credential provider before
+// fetching from a registry (after the provider's hello line).
+const cargoGet = `{"v":1,"registry":{"index-url":"sparse+https://%s/index/","name":"acme"},"kind":"get","operation":"read"}` + "\n"
 
 // startupLabel names the start-up-only reference row.
 const startupLabel = "git-credential-lanyard store"
@@ -142,9 +156,9 @@ func Measure(ctx context.Context, opt Options, log io.Writer) (*Table, error) {
 	}
 	b.built = &Built{Dir: binDir, Path: map[string]string{}, Missing: map[string]string{}}
 
-	b.logf("building %s (go build %s)", strings.Join(helpers, ", "), strings.Join(buildFlags, " "))
+	b.logf("building %s, %s, %s (go build %s)", strings.Join(helpers, ", "), cmdCargo, cmdTerraform, strings.Join(buildFlags, " "))
 	bctx, cancel := context.WithTimeout(ctx, 10*time.Minute) // a loaded 2-core machine
-	b.built.BuildLanyard(bctx, root, append(helpers, "lanyard-engine"))
+	b.built.BuildLanyard(bctx, root, append(helpers, cmdCargo, cmdTerraform, "lanyard-engine"))
 	cancel()
 	b.built.BuildHello(ctx)
 	if _, ok := b.built.Path[cmdHello]; !ok {
@@ -156,7 +170,7 @@ func Measure(ctx context.Context, opt Options, log io.Writer) (*Table, error) {
 	} else {
 		b.built.Missing[cmdKube] = "skipped (-kubelogin=false)"
 	}
-	for _, n := range append(helpers, cmdKube) {
+	for _, n := range append(helpers, cmdCargo, cmdTerraform, cmdKube) {
 		if why, ok := b.built.Missing[n]; ok {
 			b.logf("%s: %s", n, why)
 		}
@@ -385,6 +399,12 @@ func (b *bench) spec(name, label, stdin string, extraEnv []string, want string, 
 // helperSpec is how each tool calls its helper for profile, with the
 // hosts the profile's match serves; why says why the helper cannot run.
 func (b *bench) helperSpec(h, profile, gitHost, registry string) (Spec, string) {
+	if h == cmdGoauth {
+		if _, ok := b.built.Path[cmdLanyard]; !ok {
+			return Spec{}, b.built.Missing[cmdLanyard]
+		}
+		return b.spec(cmdLanyard, h+" URL", "HTTP/1.1 401 Unauthorized\n\n", nil, "Authorization: Bearer ", "goauth", "https://"+gitHost+"/mod/@v/list"), ""
+	}
 	if _, ok := b.built.Path[h]; !ok {
 		return Spec{}, b.built.Missing[h]
 	}
@@ -396,6 +416,10 @@ func (b *bench) helperSpec(h, profile, gitHost, registry string) (Spec, string) 
 		return b.spec(h, label, "protocol=https\nhost="+gitHost+"\n\n", nil, "password=", "get"), ""
 	case cmdDocker:
 		return b.spec(h, label, registry+"\n", nil, `"Secret"`, "get"), ""
+	case cmdCargo:
+		return b.spec(h, label, fmt.Sprintf(cargoGet, registry), nil, `"token":"Bearer `, "--cargo-plugin"), ""
+	case cmdTerraform:
+		return b.spec(h, label, "", nil, `{"token":`, "get", registry), ""
 	case cmdKubectl:
 		s := b.spec(h, label, "", []string{"KUBERNETES_EXEC_INFO=" + execInfo}, `"token"`, "get-token", "--profile", profile)
 		// kubectl-lanyard remembers, per parent process, the token it
@@ -420,6 +444,10 @@ func helperLabel(h string) string {
 		return "docker-credential-lanyard get"
 	case cmdKubectl:
 		return "kubectl-lanyard get-token"
+	case cmdCargo:
+		return "cargo-credential-lanyard get"
+	case cmdTerraform:
+		return "terraform-credentials-lanyard get"
 	}
 	return h
 }

@@ -173,6 +173,9 @@ func TestMeasureSmoke(t *testing.T) {
 	var out bytes.Buffer
 	tab.Write(&out)
 	t.Log("\n" + out.String())
+	// Every tool measured with the agent only has its row on the file
+	// keyring, measured.
+	agentRows := map[string]bool{"lanyard goauth URL, file": false, "cargo-credential-lanyard get, file": false, "terraform-credentials-lanyard get, file": false}
 	for _, s := range tab.Sections {
 		for _, r := range s.Rows {
 			if strings.HasPrefix(r.Figure, "8 helpers") || strings.Contains(r.Figure, "lanyard token, 2 waves") {
@@ -180,6 +183,14 @@ func TestMeasureSmoke(t *testing.T) {
 					t.Errorf("%s: %s %s (target %s)", r.Figure, r.Result, r.Measured, r.Target)
 				}
 			}
+			if _, ok := agentRows[r.Figure]; ok && r.Result != NA {
+				agentRows[r.Figure] = true
+			}
+		}
+	}
+	for figure, measured := range agentRows {
+		if !measured {
+			t.Errorf("no measured row %q in the agent section", figure)
 		}
 	}
 }

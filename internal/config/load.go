@@ -97,6 +97,8 @@ type rawProfile struct {
 	GitUsername    string            `toml:"git_username"`
 	GitAuth        string            `toml:"git_auth"`
 	DockerUsername string            `toml:"docker_username"`
+	CargoAuth      string            `toml:"cargo_auth"`
+	PipUsername    string            `toml:"pip_username"`
 	Plugin         map[string]string `toml:"plugin"`
 	PluginSHA256   string            `toml:"plugin_sha256"`
 
@@ -247,7 +249,8 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 		ClientAuth: r.ClientAuth, TokenRequest: r.TokenRequest, Scopes: r.Scopes, ScopeParam: r.ScopeParam,
 		Audience: r.Audience, RedirectURI: r.RedirectURI, PKCE: r.PKCE, AuthParams: r.AuthParams,
 		TokenParams: r.TokenParams, Username: r.Username, Match: r.Match, Use: r.Use,
-		GitUsername: r.GitUsername, GitAuth: r.GitAuth, DockerUsername: r.DockerUsername, Plugin: r.Plugin, PluginSHA256: r.PluginSHA256,
+		GitUsername: r.GitUsername, GitAuth: r.GitAuth, DockerUsername: r.DockerUsername, CargoAuth: r.CargoAuth, PipUsername: r.PipUsername,
+		Plugin: r.Plugin, PluginSHA256: r.PluginSHA256,
 		PrivateKey: r.PrivateKey, KeyID: r.KeyID, SigningAlg: r.SigningAlg, AssertionAudience: r.AssertionAudience,
 		TLSCert: r.TLSCert, TLSKey: r.TLSKey, ClientAssertion: r.ClientAssertion, Assertion: r.Assertion,
 		SubjectToken: r.SubjectToken, SubjectTokenType: r.SubjectTokenType, ActorToken: r.ActorToken,
@@ -382,6 +385,13 @@ func build(path, name string, r rawProfile, lines lineIndex) (*Profile, error) {
 	case GitAuthAuto, GitAuthBearer, GitAuthBasic:
 	default:
 		return nil, fail("git_auth", fmt.Sprintf("%q is not valid; use auto (Bearer when the server asks only for Bearer and git is 2.46 or later), bearer or basic", p.GitAuth))
+	}
+	switch p.CargoAuth {
+	case "":
+		p.CargoAuth = CargoAuthBearer
+	case CargoAuthBearer, CargoAuthBare:
+	default:
+		return nil, fail("cargo_auth", fmt.Sprintf("%q is not valid; use bearer (cargo sends \"Bearer TOKEN\") or bare (the token alone)", p.CargoAuth))
 	}
 	if p.PluginSHA256 != "" && !isHex64(p.PluginSHA256) {
 		return nil, fail("plugin_sha256", "must be 64 hex digits; get it with: lanyard plugins")

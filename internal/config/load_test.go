@@ -65,6 +65,7 @@ func TestParseErrors(t *testing.T) {
 		{"secret in clear", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"hunter2\"\n", 5, []string{"must be a reference", "lanyard secret set"}},
 		{"bad enum", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\ntoken_request = \"xml\"\n", 6, []string{"use form, json or multipart"}},
 		{"bad git_auth", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\ngit_auth = \"Bearer\"\n", 6, []string{"profiles.a.git_auth", `"Bearer" is not valid; use auto`}},
+		{"bad cargo_auth", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\ncargo_auth = \"token\"\n", 6, []string{"profiles.a.cargo_auth", `"token" is not valid; use bearer`}},
 		{"bad duration", "[profiles.a]\ngrant = \"client_credentials\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"keyring\"\nrefresh_before = \"soon\"\n", 6, []string{"not a duration"}},
 		{"syntax", "[profiles.a]\ngrant = \n", 2, []string{"fix the TOML syntax"}},
 		{"wrong type", "[profiles.a]\ngrant = \"client_credentials\"\nscopes = \"read\"\n", 3, []string{"scopes"}},

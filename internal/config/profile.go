@@ -31,6 +31,15 @@ const (
 	GitAuthBasic  = "basic"
 )
 
+// How cargo receives the token (cargo_auth): cargo sends the credential
+// provider's answer as the whole Authorization header value, so "bearer"
+// answers "Bearer TOKEN" and "bare" the token alone, for registries that
+// compare the header with the token itself.
+const (
+	CargoAuthBearer = "bearer"
+	CargoAuthBare   = "bare"
+)
+
 // Profile is one API account: where its tokens come from and how the tools
 // receive them. Secret fields hold references ("keyring", "env:NAME",
 // "file:PATH", "cmd:COMMAND"), never the secret itself.
@@ -74,6 +83,8 @@ type Profile struct {
 	GitUsername    string
 	GitAuth        string // auto | bearer | basic
 	DockerUsername string
+	CargoAuth      string // bearer | bare
+	PipUsername    string // the username pip and twine send with the token (keyrings.lanyard)
 
 	// Plugin settings for grant = "plugin:NAME"; values may be secret references.
 	Plugin       map[string]string

@@ -46,7 +46,7 @@ func Select(f *File, loadErr error, q Query) (*Profile, error) {
 	var p *Profile
 	var err error
 	switch q.Tool {
-	case wire.ToolGit:
+	case wire.ToolGit, wire.ToolCargo, wire.ToolTerraform, wire.ToolGoauth, wire.ToolPip:
 		if q.Profile == "" {
 			if missing {
 				return nil, nil

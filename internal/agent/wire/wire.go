@@ -42,7 +42,14 @@ const (
 	ToolGit     = "git"     // git-credential-lanyard
 	ToolDocker  = "docker"  // docker-credential-lanyard
 	ToolKubectl = "kubectl" // kubectl-lanyard get-token
-	ToolMCP     = "mcp"     // lanyard mcp URL --profile P
+	// ToolCargo and ToolTerraform pick the profile by match against the
+	// registry's index URL (cargo) or https://HOST/ (Terraform), as git
+	// does for an unpinned helper.
+	ToolCargo     = "cargo"     // cargo-credential-lanyard
+	ToolTerraform = "terraform" // terraform-credentials-lanyard
+	ToolGoauth    = "goauth"    // lanyard goauth (GOAUTH), picked by match as unpinned git
+	ToolPip       = "pip"       // lanyard pip-credential (keyrings.lanyard), picked by match as unpinned git
+	ToolMCP       = "mcp"       // lanyard mcp URL --profile P
 )
 
 // KubeClusterExtension is the kubeconfig cluster extension client-go hands
@@ -131,6 +138,12 @@ type Response struct {
 	GitUsername    string `json:"git_username,omitempty"`
 	GitAuth        string `json:"git_auth,omitempty"`
 	DockerUsername string `json:"docker_username,omitempty"`
+	CargoAuth      string `json:"cargo_auth,omitempty"`
+	PipUsername    string `json:"pip_username,omitempty"`
+	// Prefix is the URL prefix the token serves, for tools that cache a
+	// credential by prefix (GOAUTH): the request URL's scheme and host with
+	// the path of the profile's match prefix that served it.
+	Prefix string `json:"prefix,omitempty"`
 	// Source is where the profile is defined (FILE:LINE), for messages
 	// that tell the user what to change.
 	Source string `json:"source,omitempty"`
