@@ -47,9 +47,10 @@ func (c *McpCmd) Run(ctx context.Context, env *Env) error {
 	r := &mcp.Relay{
 		URL: c.URL, Profile: profile,
 		Resolver: resolver(env),
-		// A login needs a browser the person can see: without one the
-		// relay says which command to run instead of waiting.
-		Interactive: browser.Opener(env.Getenv) != nil,
+		// A login needs a browser the person can see: without one (or
+		// with LANYARD_NONINTERACTIVE=1) the relay says which command to
+		// run instead of waiting.
+		Interactive: browser.Opener(env.Getenv) != nil && !env.caller().Refused,
 		Stderr:      env.Stderr,
 		AddScopes: func(scopes []string) ([]string, error) {
 			return config.AddScopes(path, profile, scopes)

@@ -57,7 +57,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		if r == nil {
 			r = client.New(getenv, stderr, debug)
 		}
-		out, err = ask(ctx, r, action, stdin, stderr, debug)
+		out, err = ask(ctx, r, action, stdin, stderr, debug, MayPrompt(stderr, getenv))
 	case ActionStore, ActionList:
 		if local == nil {
 			err = client.ExecEngine(append([]string{EngineCommand}, args...))
@@ -77,7 +77,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 }
 
 // ask answers get and erase through r.
-func ask(ctx context.Context, r wire.Resolver, action string, stdin io.Reader, stderr io.Writer, debug bool) ([]byte, error) {
+func ask(ctx context.Context, r wire.Resolver, action string, stdin io.Reader, stderr io.Writer, debug, interactive bool) ([]byte, error) {
 	in, err := ReadInput(stdin)
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func ask(ctx context.Context, r wire.Resolver, action string, stdin io.Reader, s
 		logf("%s: not a registry address", server)
 		return nil, ErrCredentialsNotFound
 	}
-	req := &wire.Request{Op: action, Tool: wire.ToolDocker, URL: server, Candidates: urls, Interactive: IsTerminal(stderr)}
+	req := &wire.Request{Op: action, Tool: wire.ToolDocker, URL: server, Candidates: urls, Interactive: interactive}
 	resp, err := r.Resolve(ctx, req)
 	if err != nil {
 		return nil, err
@@ -133,7 +133,10 @@ func ReadInput(stdin io.Reader) ([]byte, error) {
 	return in, nil
 }
 
-// IsTerminal reports whether w is a terminal. The client owns stdin (the
-// request) and stdout (the answer); a person, if any, sees stderr, so only
-// then may a login open a browser or ask.
-func IsTerminal(w io.Writer) bool { return tty.IsTerminal(w) }
+// MayPrompt reports whether a login may open a browser or ask: the client
+// owns stdin (the request) and stdout (the answer); a person, if any, sees
+// stderr, so only when it is a terminal, and LANYARD_NONINTERACTIVE is not
+// set.
+func MayPrompt(stderr io.Writer, getenv func(string) string) bool {
+	return tty.Caller{Stderr: stderr, Refused: env.Env(getenv).NonInteractive()}.CanPrompt()
+}

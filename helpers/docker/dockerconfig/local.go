@@ -32,7 +32,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 // and the engine in the caller's process (docker login's password grant
 // runs on the caller's terminal).
 func Local(ctx context.Context, action string, stdin io.Reader, stderr io.Writer, getenv func(string) string) ([]byte, error) {
-	h := &helper{getenv: getenv, stderr: stderr, debug: env.Env(getenv).Debug(), interactive: docker.IsTerminal(stderr)}
+	h := &helper{getenv: getenv, stderr: stderr, debug: env.Env(getenv).Debug(), interactive: docker.MayPrompt(stderr, getenv)}
 	return h.handle(ctx, action, stdin)
 }
 
