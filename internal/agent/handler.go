@@ -268,7 +268,7 @@ func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile
 			}
 		}
 		return nil, noMatch()
-	case wire.ToolKubectl, wire.ToolToken:
+	case wire.ToolKubectl, wire.ToolToken, wire.ToolProxy:
 		if err != nil {
 			return nil, failure(err)
 		}
@@ -281,7 +281,7 @@ func (h *Handler) pick(req *wire.Request, only map[string]bool) (*config.Profile
 		if err != nil {
 			return nil, failure(err)
 		}
-		if req.Tool == wire.ToolToken && req.URL != "" {
+		if (req.Tool == wire.ToolToken || req.Tool == wire.ToolProxy) && req.URL != "" {
 			if err := p.Serves(req.URL); err != nil {
 				return nil, failure(err)
 			}

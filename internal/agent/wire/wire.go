@@ -42,6 +42,7 @@ const (
 	ToolGit     = "git"     // git-credential-lanyard
 	ToolDocker  = "docker"  // docker-credential-lanyard
 	ToolKubectl = "kubectl" // kubectl-lanyard get-token
+	ToolProxy   = "proxy"   // lanyard proxy: a profile it picked, for URL (as token with --url)
 )
 
 // KubeClusterExtension is the kubeconfig cluster extension client-go hands
