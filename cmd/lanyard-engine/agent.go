@@ -14,6 +14,7 @@ import (
 	"github.com/lanyardhq/lanyard/internal/agent"
 	"github.com/lanyardhq/lanyard/internal/agent/client"
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/audit"
 	"github.com/lanyardhq/lanyard/internal/engine"
 )
 
@@ -104,6 +105,7 @@ func printAgentStatus(w io.Writer, st *wire.AgentStatus, getenv func(string) str
 		return
 	}
 	fmt.Fprintf(w, "agent: pid %d, up %s, socket %s\n", st.PID, time.Since(st.Started).Round(time.Second), st.Socket)
+	printAuditFailures(w, st)
 	if len(st.Profiles) == 0 {
 		return
 	}
@@ -219,7 +221,9 @@ func (c *AgentRunCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer closeLn()
-	h := &agent.Handler{Getenv: getenv, Recent: recent, Open: func() (*engine.Engine, error) {
+	auditLog := audit.Open(audit.Path(getenv))
+	defer auditLog.Close()
+	h := &agent.Handler{Getenv: getenv, Recent: recent, Audit: auditLog, Open: func() (*engine.Engine, error) {
 		eng, err := engine.New(getenv, env.Stderr, env.Debug)
 		if err != nil {
 			return nil, err
@@ -228,7 +232,7 @@ func (c *AgentRunCmd) Run(ctx context.Context, env *Env) error {
 		eng.OpenShared = openShared(eng, getenv)
 		return eng, nil
 	}}
-	srv := &agent.Server{Idle: idle, Pending: h.Pending}
+	srv := &agent.Server{Idle: idle, Pending: h.Pending, Audit: auditLog}
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ahead := make(chan struct{})
@@ -264,47 +268,6 @@ func waitForAgent(ctx context.Context, env *Env, getenv func(string) string, lim
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-// AgentForwardCmd serves a subset of profiles on an extra socket.
-type AgentForwardCmd struct {
-	Profiles []string `required:"" sep:"," help:"Profiles to serve, comma-separated."`
-	Socket   string   `help:"Path of the extra socket (default: forward-PID.sock next to the agent socket)."`
-}
-
-// Run opens the socket, prints its path, and forwards requests to the agent
-// until interrupted.
-func (c *AgentForwardCmd) Run(ctx context.Context, env *Env) error {
-	path := c.Socket
-	if path == "" {
-		main, err := client.SocketPath(env.Getenv)
-		if err != nil {
-			return err
-		}
-		path = fmt.Sprintf("%s/forward-%d.sock", dirOf(main), os.Getpid())
-		if err := os.MkdirAll(dirOf(main), 0o700); err != nil {
-			return err
-		}
-	}
-	ln, err := agent.ListenForward(path)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-	srv := &agent.Server{}
-	srv.Serve(ln, &agent.Forwarder{Agent: client.New(env.Getenv, env.Stderr, env.Debug), Profiles: c.Profiles}, path)
-	fmt.Fprintln(env.Stdout, path)
-	fmt.Fprintf(env.Stderr, "lanyard: forwarding profiles %s on %s until interrupted; on the remote host set LANYARD_AGENT_SOCK to the forwarded path\n", strings.Join(c.Profiles, ","), path)
-	srv.Wait(ctx)
-	return nil
-}
-
-func dirOf(path string) string {
-	i := strings.LastIndexByte(path, '/')
-	if i <= 0 {
-		return "/"
-	}
-	return path[:i]
 }
 
 // AgentOneshotCmd answers one request in-process.

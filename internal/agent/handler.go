@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/audit"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
 	"golang.org/x/sync/singleflight"
@@ -43,6 +44,8 @@ type Handler struct {
 	// (default 1h; LANYARD_AGENT_REFRESH_AHEAD, 0 turns it off).
 	Recent time.Duration
 	Now    func() time.Time
+	// Audit records refreshes and logins (nil: none).
+	Audit *audit.Log
 
 	mu       sync.Mutex
 	eng      *engine.Engine
@@ -369,7 +372,7 @@ func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Reques
 			c, cancel = context.WithTimeout(context.WithoutCancel(ctx), h.timeout())
 			defer cancel()
 		}
-		t, err := eng.Token(c, p, opt)
+		t, err := h.obtain(c, eng, p, opt)
 		h.remember(p, t, err, true)
 		return t, err
 	})

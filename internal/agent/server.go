@@ -8,9 +8,11 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/audit"
 )
 
 // Server answers wire requests on unix sockets: one request and one
@@ -28,7 +30,18 @@ type Server struct {
 	ReadTimeout time.Duration
 	// UID is the only peer uid served (default: our own).
 	UID *uint32
-	Log *slog.Logger
+	// AllowUIDs are other uids served (lanyard agent forward --allow-uid).
+	AllowUIDs []uint32
+	// Confirm, when set, is asked before a profile's first token to each
+	// caller (lanyard agent forward --confirm).
+	Confirm Confirmer
+	// Audit records hand-outs and refusals (nil: none); Forward names the
+	// forward this server is, in those records.
+	Audit   *audit.Log
+	Forward string
+	Log     *slog.Logger
+
+	uses atomic.Int64
 
 	once    sync.Once
 	done    chan struct{}
@@ -98,9 +111,10 @@ func (s *Server) serveConn(conn net.Conn, r wire.Resolver, socket string) {
 	if !ok {
 		return
 	}
-	uid, err := peerUID(uc)
-	if err != nil || uid != s.uid() {
-		s.Log.Warn("refused a connection from another user", "peer_uid", uid, "err", err)
+	p, err := peerOf(uc)
+	if err != nil || !s.allowed(p.UID) {
+		s.Log.Warn("refused a connection from another user", "peer_uid", p.UID, "err", err)
+		s.refused(p, socket, err)
 		return
 	}
 	timeout := s.ReadTimeout
@@ -132,11 +146,14 @@ func (s *Server) serveConn(conn net.Conn, r wire.Resolver, socket string) {
 		}
 		resp = &wire.Response{Status: wire.StatusError, Message: err.Error()}
 	}
+	resp = s.gate(ctx, p, socket, req, resp)
 	if req.Op == wire.OpStatus || req.Op == wire.OpPing {
 		if resp.Agent == nil {
 			resp.Agent = &wire.AgentStatus{}
 		}
 		resp.Agent.PID, resp.Agent.Started, resp.Agent.Socket, resp.Agent.Only = os.Getpid(), s.started, socket, req.Only
+		resp.Agent.Uses = s.uses.Load()
+		resp.Agent.AuditFailures, resp.Agent.AuditError = s.Audit.Failures()
 	}
 	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if err := wire.WriteResponse(conn, resp); err != nil {

@@ -99,14 +99,19 @@ func (c *Client) Ask(ctx context.Context, req *wire.Request) (*wire.Response, er
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckSocket(path); err != nil {
-		return nil, &SecurityError{err}
+	owner, err := c.checkPath(path)
+	if err != nil {
+		return nil, err
 	}
 	conn, err := c.dial(path)
 	if err != nil {
 		if noAgent(err) {
 			return nil, ErrNoAgent
 		}
+		return nil, err
+	}
+	if err := verifyPeer(conn, owner); err != nil {
+		conn.Close()
 		return nil, err
 	}
 	return c.roundTrip(ctx, conn, req)
@@ -122,11 +127,15 @@ func (c *Client) viaAgent(ctx context.Context, req *wire.Request) (*wire.Respons
 	}
 	var last error
 	for attempt := 0; attempt < 2; attempt++ {
-		if err := CheckSocket(path); err != nil {
-			return nil, &SecurityError{err}
+		owner, err := c.checkPath(path)
+		if err != nil {
+			return nil, err
 		}
 		conn, err := c.dial(path)
 		if err != nil && noAgent(err) {
+			if err := c.forwardGone(path); err != nil {
+				return nil, err
+			}
 			c.logf("no agent at %s; starting one", path)
 			if err := c.Start(path); err != nil {
 				return nil, err
@@ -134,6 +143,10 @@ func (c *Client) viaAgent(ctx context.Context, req *wire.Request) (*wire.Respons
 			conn, err = c.dial(path)
 		}
 		if err != nil {
+			return nil, err
+		}
+		if err := verifyPeer(conn, owner); err != nil {
+			conn.Close()
 			return nil, err
 		}
 		resp, err := c.roundTrip(ctx, conn, req)

@@ -141,6 +141,12 @@ type AgentStatus struct {
 	Profiles []ProfileStatus `json:"profiles,omitempty"`
 	// Only is set on a forwarding socket: the profiles it serves.
 	Only []string `json:"only,omitempty"`
+	// Uses counts the get requests this socket answered.
+	Uses int64 `json:"uses,omitempty"`
+	// AuditFailures counts audit events that could not be written;
+	// AuditError says why the last one failed.
+	AuditFailures int64  `json:"audit_failures,omitempty"`
+	AuditError    string `json:"audit_error,omitempty"`
 }
 
 // ProfileStatus is one profile's in-memory state in the agent.

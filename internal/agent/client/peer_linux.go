@@ -1,4 +1,4 @@
-package agent
+package client
 
 import (
 	"net"
@@ -6,9 +6,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// peerUID returns the uid of the process at the other end of c
-// (SO_PEERCRED: taken by the kernel at connect time, not forgeable).
-func peerUID(c *net.UnixConn) (uint32, error) {
+// serverUID is the uid of the process that listens at the other end of c
+// (SO_PEERCRED on the connecting side: the listener's credentials).
+func serverUID(c *net.UnixConn) (uint32, error) {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return 0, err

@@ -1,0 +1,139 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/audit"
+	"github.com/lanyardhq/lanyard/internal/config"
+	"github.com/lanyardhq/lanyard/internal/engine"
+	"github.com/lanyardhq/lanyard/internal/grant"
+)
+
+// peer is the process at the other end of a connection.
+type peer struct {
+	PID int32
+	UID uint32
+	Exe string
+}
+
+// Confirmer asks a person whether a caller (key) may have a profile's
+// token (internal/confirm.Asker).
+type Confirmer interface {
+	Ask(ctx context.Context, key, description string) error
+}
+
+// allowed says whether a peer of uid may talk to s: our own uid (or
+// s.UID), and those listed in s.AllowUIDs (lanyard agent forward
+// --allow-uid).
+func (s *Server) allowed(uid uint32) bool {
+	return uid == s.uid() || slices.Contains(s.AllowUIDs, uid)
+}
+
+// event is the audit event of one request from p on socket.
+func (s *Server) event(p peer, socket string, req *wire.Request) audit.Event {
+	uid := p.UID
+	e := audit.Event{PID: p.PID, UID: &uid, Exe: p.Exe, Via: socket, Forward: s.Forward, Tool: req.Tool, Profile: req.Profile}
+	e.URL = req.URL
+	if e.URL == "" && len(req.Candidates) > 0 {
+		e.URL = req.Candidates[0]
+	}
+	return e
+}
+
+// gate applies the confirm policy to an answer about to go to p, and
+// records it: a hand-out, or a refusal with its reason.
+func (s *Server) gate(ctx context.Context, p peer, socket string, req *wire.Request, resp *wire.Response) *wire.Response {
+	if req.Op != wire.OpGet || resp == nil {
+		return resp
+	}
+	s.uses.Add(1)
+	e := s.event(p, socket, req)
+	if resp.Profile != "" {
+		e.Profile = resp.Profile
+	}
+	if resp.Status == wire.StatusOK && resp.Token != "" && s.Confirm != nil {
+		key := fmt.Sprintf("%s\x00%d\x00%s", resp.Profile, p.UID, p.Exe)
+		desc := fmt.Sprintf("lanyard forward %s: allow %s (pid %d, uid %d) to use profile %s?", s.Forward, filepath.Base(or(p.Exe, "an unknown program")), p.PID, p.UID, resp.Profile)
+		if err := s.Confirm.Ask(ctx, key, desc); err != nil {
+			e.Kind, e.Reason = audit.KindRefusal, "confirm: "+err.Error()
+			s.Audit.Record(e)
+			return &wire.Response{Status: wire.StatusError, Profile: resp.Profile, Message: fmt.Sprintf("profile %s: %v (lanyard agent forward --confirm)", resp.Profile, err)}
+		}
+	}
+	switch {
+	case resp.Status == wire.StatusOK && resp.Token != "":
+		if len(req.Only) > 0 && s.Forward == "" {
+			// Through a forward: the forward, which knows the real
+			// caller, records the hand-out.
+			return resp
+		}
+		e.Kind, e.Fingerprint = audit.KindHandout, audit.Fingerprint(resp.Token)
+	case resp.Status == wire.StatusNoMatch:
+		return resp
+	default:
+		e.Kind, e.Reason = audit.KindRefusal, resp.Status+": "+firstLine(resp.Message)
+	}
+	s.Audit.Record(e)
+	return resp
+}
+
+// refused records a connection refused for its peer's uid.
+func (s *Server) refused(p peer, socket string, err error) {
+	uid := p.UID
+	why := fmt.Sprintf("uid %d is not allowed on this socket", p.UID)
+	if err != nil {
+		why = "peer credentials: " + err.Error()
+	}
+	s.Audit.Record(audit.Event{Kind: audit.KindRefusal, PID: p.PID, UID: &uid, Exe: p.Exe, Via: socket, Forward: s.Forward, Reason: why})
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// obtain is eng.Token, recorded: a token the store did not already hold
+// is a refresh (or, when interactive, a login), with its duration and, on
+// failure, the provider's error code.
+func (h *Handler) obtain(ctx context.Context, eng *engine.Engine, p *config.Profile, opt engine.Options) (*engine.Token, error) {
+	var prev string
+	if h.Audit != nil {
+		if t, err := eng.Cached(p); err == nil && t != nil {
+			prev = t.AccessToken + "\x00" + t.IDToken
+		}
+	}
+	start := time.Now()
+	t, err := eng.Token(ctx, p, opt)
+	took := time.Since(start)
+	if h.Audit == nil || (err == nil && t != nil && t.AccessToken+"\x00"+t.IDToken == prev) {
+		return t, err
+	}
+	e := audit.Event{Kind: audit.KindRefresh, Profile: p.Name, Seconds: took.Seconds(), Result: "ok"}
+	if opt.Interactive {
+		e.Kind = audit.KindLogin
+	}
+	if err != nil {
+		e.Result = "error"
+		if engine.IsLoginRequired(err) {
+			e.Result = "login_required"
+		}
+		if te, ok := grant.AsTokenError(err); ok {
+			e.ErrorCode = te.Code
+		}
+	}
+	h.Audit.Record(e)
+	return t, err
+}
