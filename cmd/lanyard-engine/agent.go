@@ -16,6 +16,7 @@ import (
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
 	"github.com/lanyardhq/lanyard/internal/audit"
 	"github.com/lanyardhq/lanyard/internal/engine"
+	"github.com/lanyardhq/lanyard/internal/metrics"
 )
 
 // AgentCmd groups the agent's commands (docs/agent.md).
@@ -24,12 +25,15 @@ type AgentCmd struct {
 	Stop    AgentStopCmd    `cmd:"" help:"Stop the running agent."`
 	Status  AgentStatusCmd  `cmd:"" help:"Show the agent: pid, uptime, socket, and per profile what it holds."`
 	Run     AgentRunCmd     `cmd:"" help:"Run the agent in the foreground (for a systemd or launchd service)."`
+	Metrics AgentMetricsCmd `cmd:"" help:"Print the agent's counters in the Prometheus text format."`
 	Forward AgentForwardCmd `cmd:"" help:"Open an extra socket that serves only some profiles, for ssh -R, containers and WSL."`
 	Oneshot AgentOneshotCmd `cmd:"" hidden:"" help:"Answer one agent request on stdin/stdout in-process (LANYARD_AGENT=off)."`
 }
 
 // AgentStartCmd starts a detached agent.
-type AgentStartCmd struct{}
+type AgentStartCmd struct {
+	MetricsListen string `name:"metrics-listen" placeholder:"ADDR" help:"Serve the agent's metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464)."`
+}
 
 // Run starts the agent unless one answers.
 func (c *AgentStartCmd) Run(ctx context.Context, env *Env) error {
@@ -41,6 +45,9 @@ func (c *AgentStartCmd) Run(ctx context.Context, env *Env) error {
 	path, err := client.SocketPath(env.Getenv)
 	if err != nil {
 		return err
+	}
+	if c.MetricsListen != "" {
+		cl.Environ = func() []string { return append(os.Environ(), metricsListenVar+"="+c.MetricsListen) }
 	}
 	if err := cl.Start(path); err != nil {
 		return err
@@ -149,8 +156,9 @@ func forgetInAgent(ctx context.Context, env *Env, profile string) {
 
 // AgentRunCmd is the agent process.
 type AgentRunCmd struct {
-	ReadyFD      int `name:"ready-fd" hidden:"" help:"Write ok (or why not) to this descriptor once listening."`
-	PassphraseFD int `name:"passphrase-fd" hidden:"" help:"Read the keyring passphrase from this descriptor."`
+	ReadyFD       int    `name:"ready-fd" hidden:"" help:"Write ok (or why not) to this descriptor once listening."`
+	MetricsListen string `name:"metrics-listen" placeholder:"ADDR" help:"Serve the agent's metrics at http://ADDR/metrics (default: $LANYARD_AGENT_METRICS_LISTEN)."`
+	PassphraseFD  int    `name:"passphrase-fd" hidden:"" help:"Read the keyring passphrase from this descriptor."`
 }
 
 // Run listens on the agent socket and serves until stopped or idle.
@@ -223,16 +231,23 @@ func (c *AgentRunCmd) Run(ctx context.Context, env *Env) error {
 	defer closeLn()
 	auditLog := audit.Open(audit.Path(getenv))
 	defer auditLog.Close()
-	h := &agent.Handler{Getenv: getenv, Recent: recent, Audit: auditLog, Open: func() (*engine.Engine, error) {
+	stats := metrics.New(func() float64 { n, _ := auditLog.Failures(); return float64(n) })
+	stopMetrics, err := serveMetrics(c.MetricsListen, getenv, stats)
+	if err != nil {
+		ready(err.Error())
+		return err
+	}
+	defer stopMetrics()
+	h := &agent.Handler{Getenv: getenv, Recent: recent, Audit: auditLog, Metrics: stats, Open: func() (*engine.Engine, error) {
 		eng, err := engine.New(getenv, env.Stderr, env.Debug)
 		if err != nil {
 			return nil, err
 		}
 		eng.Stdin = strings.NewReader("") // the agent never reads a terminal
-		eng.OpenShared = openShared(eng, getenv)
+		eng.OpenShared = agent.CountShared(openShared(eng, getenv), stats)
 		return eng, nil
 	}}
-	srv := &agent.Server{Idle: idle, Pending: h.Pending, Audit: auditLog}
+	srv := &agent.Server{Idle: idle, Pending: h.Pending, Audit: auditLog, Metrics: stats}
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ahead := make(chan struct{})

@@ -20,6 +20,7 @@ import (
 	"github.com/lanyardhq/lanyard/internal/audit"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
+	"github.com/lanyardhq/lanyard/internal/metrics"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -44,8 +45,9 @@ type Handler struct {
 	// (default 1h; LANYARD_AGENT_REFRESH_AHEAD, 0 turns it off).
 	Recent time.Duration
 	Now    func() time.Time
-	// Audit records refreshes and logins (nil: none).
-	Audit *audit.Log
+	// Audit records refreshes and logins (nil: none); Metrics counts them.
+	Audit   *audit.Log
+	Metrics *metrics.Metrics
 
 	mu       sync.Mutex
 	eng      *engine.Engine
@@ -340,6 +342,7 @@ func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Reques
 			e.lastUsed = h.now()
 			t := e.tok
 			h.mu.Unlock()
+			h.Metrics.MemoryHit()
 			return t, nil
 		}
 		h.mu.Unlock()

@@ -53,6 +53,7 @@ func (s *Server) gate(ctx context.Context, p peer, socket string, req *wire.Requ
 		return resp
 	}
 	s.uses.Add(1)
+	defer func() { s.Metrics.Request(req.Tool, resp.Status) }()
 	e := s.event(p, socket, req)
 	if resp.Profile != "" {
 		e.Profile = resp.Profile
@@ -68,6 +69,14 @@ func (s *Server) gate(ctx context.Context, p peer, socket string, req *wire.Requ
 	}
 	switch {
 	case resp.Status == wire.StatusOK && resp.Token != "":
+		switch {
+		case req.Tool == wire.ToolProxy:
+			s.Metrics.Handout("proxy")
+		case len(req.Only) > 0:
+			s.Metrics.Handout("forward")
+		default:
+			s.Metrics.Handout("socket")
+		}
 		if len(req.Only) > 0 && s.Forward == "" {
 			// Through a forward: the forward, which knows the real
 			// caller, records the hand-out.
@@ -110,7 +119,7 @@ func firstLine(s string) string {
 // failure, the provider's error code.
 func (h *Handler) obtain(ctx context.Context, eng *engine.Engine, p *config.Profile, opt engine.Options) (*engine.Token, error) {
 	var prev string
-	if h.Audit != nil {
+	if h.Audit != nil || h.Metrics != nil {
 		if t, err := eng.Cached(p); err == nil && t != nil {
 			prev = t.AccessToken + "\x00" + t.IDToken
 		}
@@ -118,8 +127,8 @@ func (h *Handler) obtain(ctx context.Context, eng *engine.Engine, p *config.Prof
 	start := time.Now()
 	t, err := eng.Token(ctx, p, opt)
 	took := time.Since(start)
-	if h.Audit == nil || (err == nil && t != nil && t.AccessToken+"\x00"+t.IDToken == prev) {
-		return t, err
+	if err == nil && t != nil && t.AccessToken+"\x00"+t.IDToken == prev {
+		return t, err // the stored token: no refresh
 	}
 	e := audit.Event{Kind: audit.KindRefresh, Profile: p.Name, Seconds: took.Seconds(), Result: "ok"}
 	if opt.Interactive {
@@ -135,5 +144,19 @@ func (h *Handler) obtain(ctx context.Context, eng *engine.Engine, p *config.Prof
 		}
 	}
 	h.Audit.Record(e)
+	h.Metrics.Refresh(e.Result, took, opt.Interactive)
 	return t, err
+}
+
+// local answers what the server itself knows (metrics); nil, nil hands
+// the request to the resolver.
+func (s *Server) local(req *wire.Request) (*wire.Response, error) {
+	if req.Op != wire.OpMetrics || s.Metrics == nil {
+		return nil, nil
+	}
+	text, err := s.Metrics.Text()
+	if err != nil {
+		return nil, err
+	}
+	return &wire.Response{Status: wire.StatusOK, Metrics: text}, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
 	"github.com/lanyardhq/lanyard/internal/audit"
+	"github.com/lanyardhq/lanyard/internal/metrics"
 )
 
 // Server answers wire requests on unix sockets: one request and one
@@ -39,6 +40,9 @@ type Server struct {
 	// forward this server is, in those records.
 	Audit   *audit.Log
 	Forward string
+	// Metrics counts requests and hand-outs and answers OpMetrics (nil:
+	// no metrics, as on a forward).
+	Metrics *metrics.Metrics
 	Log     *slog.Logger
 
 	uses atomic.Int64
@@ -139,7 +143,10 @@ func (s *Server) serveConn(conn net.Conn, r wire.Resolver, socket string) {
 		_, _ = conn.Read(b[:])
 		cancel()
 	}()
-	resp, err := r.Resolve(ctx, req)
+	resp, err := s.local(req)
+	if resp == nil && err == nil {
+		resp, err = r.Resolve(ctx, req)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return

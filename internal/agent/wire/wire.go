@@ -34,6 +34,9 @@ const (
 	OpStatus = "status" // the agent's state, for lanyard status
 	OpPing   = "ping"   // is an agent there
 	OpStop   = "stop"   // exit (lanyard agent stop)
+	// OpMetrics: the agent's counters, Prometheus text format, in
+	// Response.Metrics (lanyard agent metrics).
+	OpMetrics = "metrics"
 )
 
 // Tools a Request may name: they pick how the agent chooses the profile.
@@ -129,6 +132,8 @@ type Response struct {
 	// Message is a user-facing text for login_required and error (ending
 	// "run: lanyard login P" where that is the fix).
 	Message string `json:"message,omitempty"`
+	// Metrics answers OpMetrics.
+	Metrics string `json:"metrics,omitempty"`
 	// Agent is set in answers to status and ping.
 	Agent *AgentStatus `json:"agent,omitempty"`
 }
