@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -151,7 +152,16 @@ func (w *world) startProxy(t *testing.T, args ...string) *running {
 		_ = cmd.Wait()
 		close(r.done)
 	}()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-r.done })
+	t.Cleanup(func() {
+		// SIGTERM: the proxy finishes, writing what its audit log queued.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-r.done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-r.done
+		}
+	})
 	select {
 	case l := <-lines:
 		r.addr, r.ca = l[0], l[1]
