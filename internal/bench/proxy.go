@@ -26,7 +26,9 @@ import (
 func (b *bench) proxyLatency(ctx context.Context) {
 	sec := Section{Title: fmt.Sprintf("lanyard proxy: one HTTPS GET to 127.0.0.1, directly and through the proxy (token added),\n  min / median of %d requests each, round-robin", b.opt.Rounds*5)}
 	defer func() { b.table.Sections = append(b.table.Sections, sec) }()
-	na := func(why string) { sec.Rows = append(sec.Rows, Row{Figure: "proxy", Measured: NA + " (" + why + ")", Result: NA}) }
+	na := func(why string) {
+		sec.Rows = append(sec.Rows, Row{Figure: "proxy", Measured: NA + " (" + why + ")", Result: NA})
+	}
 	rows, err := b.measureProxy(ctx)
 	if err != nil {
 		b.logf("proxy: %v", err)
