@@ -26,7 +26,6 @@ type Metrics struct {
 	loginSeconds   prometheus.Histogram
 	handouts       *prometheus.CounterVec
 	shared         *prometheus.CounterVec
-	auditFailures  prometheus.CounterFunc
 }
 
 // latency buckets: a token endpoint answers in tens of milliseconds to a
