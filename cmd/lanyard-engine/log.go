@@ -39,8 +39,8 @@ func (c *LogCmd) Run(ctx context.Context, env *Env) error {
 		_, err := fmt.Fprintln(env.Stdout, e.Text())
 		return err
 	}
-	offset := audit.Size(path)
-	if err := audit.Read(path, f, show); err != nil {
+	offset, err := audit.Read(path, f, show)
+	if err != nil {
 		return err
 	}
 	if !c.Follow {

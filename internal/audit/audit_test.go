@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,14 +37,14 @@ func TestWriteAndRead(t *testing.T) {
 		t.Errorf("directory mode %o, want 700", di.Mode().Perm())
 	}
 	var got []Event
-	if err := Read(path, Filter{Profile: "a"}, func(e Event) error { got = append(got, e); return nil }); err != nil {
+	if _, err := Read(path, Filter{Profile: "a"}, func(e Event) error { got = append(got, e); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0].Kind != KindHandout || *got[0].UID != 7 {
 		t.Errorf("got %+v, want the hand-out of a", got)
 	}
 	got = nil
-	_ = Read(path, Filter{Since: time.Now().Add(time.Hour)}, func(e Event) error { got = append(got, e); return nil })
+	_, _ = Read(path, Filter{Since: time.Now().Add(time.Hour)}, func(e Event) error { got = append(got, e); return nil })
 	if len(got) != 0 {
 		t.Errorf("--since in the future kept %d events", len(got))
 	}
@@ -86,5 +87,49 @@ func TestTextIsCleaned(t *testing.T) {
 	}
 	if got := e.Clean(clean).Text(); strings.ContainsAny(got, "\x1b\x07") {
 		t.Errorf("got %q with escapes", got)
+	}
+}
+
+// Follow shows events appended after the read, once each, and goes on in
+// a new file after rotation.
+func TestFollow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l := Open(path)
+	l.Record(Event{Kind: KindRefresh, Profile: "old"})
+	l.Close()
+	offset, err := Read(path, Filter{}, func(Event) error { return nil })
+	if err != nil || offset == 0 {
+		t.Fatalf("Read: %d, %v", offset, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	got := make(chan string, 10)
+	go func() {
+		_ = Follow(ctx, path, offset, 10*time.Millisecond, Filter{}, func(e Event) error { got <- e.Profile; return nil })
+	}()
+	l = Open(path)
+	l.Record(Event{Kind: KindRefresh, Profile: "new"})
+	l.Close()
+	select {
+	case p := <-got:
+		if p != "new" {
+			t.Errorf("followed %q first, want new", p)
+		}
+	case <-ctx.Done():
+		t.Fatal("Follow showed nothing")
+	}
+	if err := os.Remove(path); err != nil { // rotated away
+		t.Fatal(err)
+	}
+	l = Open(path)
+	l.Record(Event{Kind: KindRefresh, Profile: "rotated"})
+	l.Close()
+	select {
+	case p := <-got:
+		if p != "rotated" {
+			t.Errorf("after rotation followed %q, want rotated", p)
+		}
+	case <-ctx.Done():
+		t.Fatal("Follow showed nothing after rotation")
 	}
 }

@@ -51,24 +51,29 @@ func Files(path string) []string {
 }
 
 // Read calls fn for each event of the log at path (its backups first) that
-// f keeps. A missing log is no error: nothing happened yet. Lines that are
-// not events are skipped.
-func Read(path string, f Filter, fn func(Event) error) error {
+// f keeps, and returns how far it read path itself (where Follow goes on).
+// A missing log is no error: nothing happened yet. Lines that are not
+// events are skipped.
+func Read(path string, f Filter, fn func(Event) error) (int64, error) {
+	var offset int64
 	for _, name := range Files(path) {
 		file, err := os.Open(name)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("audit log %s: %w", name, err)
+			return 0, fmt.Errorf("audit log %s: %w", name, err)
 		}
-		_, err = scan(file, f, fn)
+		n, err := scan(file, f, fn)
 		file.Close()
 		if err != nil {
-			return err
+			return 0, err
+		}
+		if name == path {
+			offset = n
 		}
 	}
-	return nil
+	return offset, nil
 }
 
 // scan reads complete lines from r and returns how many bytes they took.
@@ -108,12 +113,19 @@ func scan(r io.Reader, f Filter, fn func(Event) error) (int64, error) {
 // Follow calls fn for events appended to path after offset, polling every
 // interval until ctx ends; it starts over when the file is rotated.
 func Follow(ctx context.Context, path string, offset int64, interval time.Duration, f Filter, fn func(Event) error) error {
+	var last os.FileInfo
+	if fi, err := os.Stat(path); err == nil {
+		last = fi
+	}
 	for {
 		file, err := os.Open(path)
 		if err == nil {
 			fi, serr := file.Stat()
-			if serr == nil && fi.Size() < offset {
+			if serr == nil && (fi.Size() < offset || (last != nil && !os.SameFile(last, fi))) {
 				offset = 0 // rotated: a new file
+			}
+			if serr == nil {
+				last = fi
 			}
 			if _, err := file.Seek(offset, io.SeekStart); err == nil {
 				n, err := scan(file, f, fn)
@@ -131,15 +143,6 @@ func Follow(ctx context.Context, path string, offset int64, interval time.Durati
 		case <-time.After(interval):
 		}
 	}
-}
-
-// Size is the current length of the file at path (0 when missing).
-func Size(path string) int64 {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
 }
 
 // Clean returns e with every text field passed through clean (a filter of
