@@ -4,7 +4,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,4 +72,32 @@ func TestAgentMetrics(t *testing.T) {
 	w.waitEvent(t, "hand-out on the agent socket", func(e audit.Event) bool {
 		return e.Kind == audit.KindHandout && e.Tool == "token" && e.Forward == "" && e.PID != 0
 	})
+}
+
+// An audit log that cannot be written holds up no hand-out and shows in
+// lanyard agent status.
+func TestAuditFailureInStatus(t *testing.T) {
+	w := newForwardWorld(t)
+	// A full disk: every write fails with ENOSPC.
+	path := audit.Path(w.local.Getenv)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/full", path); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := w.local.Run(t, "", "lanyard", "token", "a"); code != 0 || !w.op.Valid(strings.TrimSpace(out)) {
+		t.Fatalf("lanyard token a with an unwritable audit log: %d %q %s", code, out, errOut)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, _, _ := w.local.Run(t, "", "lanyard", "agent", "status")
+		if strings.Contains(out, "audit: ") && strings.Contains(out, "could not be written") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lanyard agent status does not report the audit failures:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
