@@ -15,7 +15,7 @@ FUZZTIME ?= 5s
 # needs cgo for the Keychain backend, so only Linux builds without it.
 BUILD_CGO ?= $(if $(filter linux,$(shell go env GOOS)),0,1)
 
-.PHONY: build install dist test test-agent-off cross test-go-min mod-check fuzz bench lint demo generate install-httpie uninstall-httpie clean
+.PHONY: build install dist test testbin test-agent-off cross test-go-min mod-check fuzz bench lint demo generate install-httpie uninstall-httpie clean
 
 build:
 	@mkdir -p bin
@@ -29,29 +29,38 @@ install: build
 dist:
 	@bash scripts/dist.sh $(VERSION) $(DIST_CMDS)
 
-# The test command the README gives and CI runs.
-test:
+# The test command the README gives and CI runs. The binaries the
+# end-to-end tests run are built once, for every test package
+# (internal/testbin reads LANYARD_TEST_BIN), instead of once per package.
+TEST_BIN := $(CURDIR)/.testbin
+test: testbin
 	go vet ./...
-	go test -race -count=1 -timeout 12m ./...
+	LANYARD_TEST_BIN=$(TEST_BIN) go test -race -count=1 -timeout 15m ./...
 	$(MAKE) test-agent-off
 	$(MAKE) fuzz
 	$(MAKE) cross
 
+testbin:
+	@mkdir -p $(TEST_BIN)
+	go build -o $(TEST_BIN)/ $(addprefix ./cmd/,$(CMDS))
+
 # The end-to-end tests of every tool once more without the agent
 # (LANYARD_AGENT=off: each helper call answers in-process, as on Windows).
-test-agent-off:
-	LANYARD_AGENT=off go test -race -count=1 -timeout 12m ./helpers/... ./cmd/... ./internal/keyringe2e/
+# Without -race: the race detector has seen this code in the run above.
+test-agent-off: testbin
+	LANYARD_AGENT=off LANYARD_TEST_BIN=$(TEST_BIN) go test -count=1 -timeout 15m ./helpers/... ./cmd/... ./internal/keyringe2e/
 
 # go vet and go build for linux, macOS and Windows (amd64, arm64), and the
 # test binaries of every package for Windows and macOS.
 cross:
 	@bash scripts/cross.sh
 
-# The tests once more with the oldest Go that go.mod's `go` line allows
-# (GOTOOLCHAIN fetches it through the module proxy), so that line stays true.
+# The oldest Go that go.mod's `go` line allows (GOTOOLCHAIN fetches it
+# through the module proxy) builds and vets everything, tests included, so
+# that line stays true. The tests themselves ran with the current Go.
 test-go-min:
 	v=$$(go list -m -f '{{.GoVersion}}'); case $$v in *.*.*) ;; *) v=$$v.0 ;; esac; \
-	GOTOOLCHAIN=go$$v go test -count=1 -timeout 12m ./...
+	GOTOOLCHAIN=go$$v go build ./... && GOTOOLCHAIN=go$$v go vet ./...
 
 # go.mod and go.sum exactly as `go mod tidy` writes them.
 mod-check:
@@ -82,4 +91,4 @@ uninstall-httpie:
 	@bash helpers/httpie/install.sh uninstall
 
 clean:
-	rm -rf bin .bench dist
+	rm -rf bin .bench dist .testbin

@@ -7,5 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .bench
+# The bench harness's own test first (minutes; not part of make test).
+LANYARD_BENCH_SMOKE=1 go test -count=1 -run '^TestMeasureSmoke$' ./internal/bench/ >&2
 go build -o .bench/lanyard-bench ./cmd/lanyard-bench
 exec .bench/lanyard-bench -root . -work .bench "$@"

@@ -39,8 +39,13 @@ func forwardRequest(req *wire.Request) (*wire.Request, *wire.Response) {
 // forwardAnswer hides what a forward's client must not learn: where the
 // profile is defined, and the agent's own error text (a profiles-file
 // path, a failing cmd: secret's command line).
+//
+// Nor the environment check: a forward's callers have no profiles file
+// and never mint a token themselves, and digests of the agent's secrets
+// are not theirs to see.
 func forwardAnswer(resp *wire.Response, profile string) *wire.Response {
 	resp.Source = ""
+	resp.EnvNames, resp.EnvDigest = nil, ""
 	switch resp.Status {
 	case wire.StatusOK, wire.StatusNoMatch:
 	case wire.StatusBadConfig:

@@ -30,8 +30,8 @@ func TestForwardCannotSteerTheAgent(t *testing.T) {
 	if first.Status != wire.StatusOK {
 		t.Fatalf("got %s %s", first.Status, first.Message)
 	}
-	if first.Source != "" {
-		t.Errorf("a forward's answer names where the profile is defined: %q", first.Source)
+	if first.Source != "" || first.EnvDigest != "" {
+		t.Errorf("a forward's answer names where the profile is defined (%q) or digests the agent's environment (%q)", first.Source, first.EnvDigest)
 	}
 	before := f.op.TokenRequests()
 	for i := 0; i < 25; i++ {

@@ -143,7 +143,7 @@ func Measure(ctx context.Context, opt Options, log io.Writer) (*Table, error) {
 	b.built = &Built{Dir: binDir, Path: map[string]string{}, Missing: map[string]string{}}
 
 	b.logf("building %s (go build %s)", strings.Join(helpers, ", "), strings.Join(buildFlags, " "))
-	bctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	bctx, cancel := context.WithTimeout(ctx, 10*time.Minute) // a loaded 2-core machine
 	b.built.BuildLanyard(bctx, root, append(helpers, "lanyard-engine"))
 	cancel()
 	b.built.BuildHello(ctx)
