@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -141,31 +141,15 @@ func (w *forwardWorld) waitEvent(t *testing.T, what string, ok func(audit.Event)
 	}
 }
 
-// otherUser is the unprivileged user of .ci/install.d/20-keyrings.sh, as a
-// setpriv prefix; the binaries' directory is made reachable for it.
+// otherUser is testbin's other user as a setpriv prefix; the binaries'
+// directory is made reachable for it.
 func otherUser(t *testing.T, bin string) (prefix []string, uid string) {
 	t.Helper()
-	testbin.NeedTool(t, "setpriv")
-	name := os.Getenv("LANYARD_E2E_USER")
-	if name == "" {
-		name = "lanyard-e2e"
-	}
-	required := os.Getenv("LANYARD_E2E_REQUIRED") != ""
-	u, err := user.Lookup(name)
-	switch {
-	case os.Geteuid() != 0 && required:
-		t.Fatal("this test must run as root, to call the forward as the user " + name)
-	case os.Geteuid() != 0:
-		t.Skip("run as root: this test calls the forward as another user (" + name + ")")
-	case err != nil && required:
-		t.Fatalf("user %s: %v; .ci/install.d/20-keyrings.sh creates it", name, err)
-	case err != nil:
-		t.Skipf("user %s: %v; .ci/install.d/20-keyrings.sh creates it", name, err)
-	}
+	u := testbin.NeedOtherUser(t, "calls the forward")
 	if err := os.Chmod(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return []string{"setpriv", "--reuid=" + u.Uid, "--regid=" + u.Gid, "--clear-groups", "--"}, u.Uid
+	return u.As, strconv.Itoa(u.UID)
 }
 
 // A forward serves a caller of another uid (a container's user) only when
@@ -197,12 +181,9 @@ func TestForwardToAnotherUID(t *testing.T) {
 	}
 }
 
-func uidIs(u uint32, s string) bool { return strings.TrimSpace(s) == strings.TrimSpace(itoa(u)) }
+func uidIs(u uint32, s string) bool { return s == itoa(u) }
 
-func itoa(u uint32) string {
-	b, _ := json.Marshal(u)
-	return string(b)
-}
+func itoa(u uint32) string { return strconv.FormatUint(uint64(u), 10) }
 
 // --ttl: the forward serves, then expires; a helper still holding the
 // (mounted) socket says the forward is gone and starts no agent there.
