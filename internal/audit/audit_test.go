@@ -107,29 +107,24 @@ func TestFollow(t *testing.T) {
 	go func() {
 		_ = Follow(ctx, path, offset, 10*time.Millisecond, Filter{}, func(e Event) error { got <- e.Profile; return nil })
 	}()
-	l = Open(path)
-	l.Record(Event{Kind: KindRefresh, Profile: "new"})
-	l.Close()
-	select {
-	case p := <-got:
-		if p != "new" {
-			t.Errorf("followed %q first, want new", p)
+	// record writes one event in a new Log and checks Follow shows it next.
+	record := func(profile string) {
+		t.Helper()
+		l := Open(path)
+		l.Record(Event{Kind: KindRefresh, Profile: profile})
+		l.Close()
+		select {
+		case p := <-got:
+			if p != profile {
+				t.Errorf("followed %q, want %q", p, profile)
+			}
+		case <-ctx.Done():
+			t.Fatalf("Follow did not show %q", profile)
 		}
-	case <-ctx.Done():
-		t.Fatal("Follow showed nothing")
 	}
+	record("new")
 	if err := os.Remove(path); err != nil { // rotated away
 		t.Fatal(err)
 	}
-	l = Open(path)
-	l.Record(Event{Kind: KindRefresh, Profile: "rotated"})
-	l.Close()
-	select {
-	case p := <-got:
-		if p != "rotated" {
-			t.Errorf("after rotation followed %q, want rotated", p)
-		}
-	case <-ctx.Done():
-		t.Fatal("Follow showed nothing after rotation")
-	}
+	record("rotated")
 }

@@ -35,11 +35,7 @@ func NewCA(name string, lifetime time.Duration) (*CA, error) {
 	if lifetime <= 0 {
 		lifetime = 24 * time.Hour
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	key, serial, err := newKey()
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +56,19 @@ func NewCA(name string, lifetime time.Duration) (*CA, error) {
 	return &CA{PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), cert: cert, key: key, leaves: map[string]*tls.Certificate{}}, nil
 }
 
+// newKey makes a certificate's key (P-256) and a random 120-bit serial.
+func newKey() (*ecdsa.PrivateKey, *big.Int, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, serial, nil
+}
+
 // WriteCert writes the CA certificate (never its key) to path, mode 0644:
 // the sandbox must read it.
 func (ca *CA) WriteCert(path string) error {
@@ -76,11 +85,7 @@ func (ca *CA) Leaf(host string) (*tls.Certificate, error) {
 	if c := ca.leaves[host]; c != nil {
 		return c, nil
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	key, serial, err := newKey()
 	if err != nil {
 		return nil, err
 	}
