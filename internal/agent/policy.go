@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -54,7 +55,7 @@ func (s *Server) gate(ctx context.Context, p peercred.Cred, socket string, req *
 	}
 	if resp.Status == wire.StatusOK && resp.Token != "" && s.Confirm != nil {
 		key := fmt.Sprintf("%s\x00%d\x00%s", resp.Profile, p.UID, p.Exe)
-		desc := fmt.Sprintf("lanyard forward %s: allow %s (pid %d, uid %d) to use profile %s?", s.Forward, filepath.Base(or(p.Exe, "an unknown program")), p.PID, p.UID, resp.Profile)
+		desc := fmt.Sprintf("lanyard forward %s: allow %s (pid %d, uid %d) to use profile %s?", s.Forward, filepath.Base(cmp.Or(p.Exe, "an unknown program")), p.PID, p.UID, resp.Profile)
 		if err := s.Confirm.Ask(ctx, key, desc); err != nil {
 			e.Kind, e.Reason = audit.KindRefusal, "confirm: "+err.Error()
 			s.Audit.Record(e)
@@ -108,13 +109,6 @@ func (s *Server) refuse(p peercred.Cred, socket, why string) {
 	if !recorded {
 		s.refusalsSkipped.Add(1)
 	}
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func firstLine(s string) string {

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"cmp"
 	"encoding/base64"
 	"strings"
 
@@ -30,11 +31,11 @@ func Authorization(userAgent string, resp *wire.Response) string {
 	ua := strings.ToLower(userAgent)
 	switch {
 	case strings.HasPrefix(ua, "git/") && resp.GitAuth != "bearer":
-		return basic(or(resp.GitUsername, gitUsername), resp.Token)
+		return basic(cmp.Or(resp.GitUsername, gitUsername), resp.Token)
 	case strings.HasPrefix(ua, "docker/"), strings.HasPrefix(ua, "containerd/"),
 		strings.HasPrefix(ua, "libpod/"), strings.HasPrefix(ua, "podman/"),
 		strings.HasPrefix(ua, "buildkit/"), strings.Contains(ua, "go-containerregistry"):
-		return basic(or(resp.DockerUsername, dockerUsername), resp.Token)
+		return basic(cmp.Or(resp.DockerUsername, dockerUsername), resp.Token)
 	}
 	typ := resp.TokenType
 	if typ == "" || strings.EqualFold(typ, "bearer") {
@@ -45,11 +46,4 @@ func Authorization(userAgent string, resp *wire.Response) string {
 
 func basic(user, token string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+token))
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
