@@ -19,8 +19,10 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/audit"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
+	"github.com/lanyardhq/lanyard/internal/metrics"
 	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
@@ -41,6 +43,9 @@ type Handler struct {
 	// (default 1h; LANYARD_AGENT_REFRESH_AHEAD, 0 turns it off).
 	Recent time.Duration
 	Now    func() time.Time
+	// Audit records refreshes and logins (nil: none); Metrics counts them.
+	Audit   *audit.Log
+	Metrics *metrics.Metrics
 
 	mu       sync.Mutex
 	eng      *engine.Engine
@@ -277,6 +282,7 @@ func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Reques
 			(req.ForceRefresh || !engine.FreshFor(e.tok, p, req.MinTTL, now))
 		h.mu.Unlock()
 		if good && !h.forwardMayRefresh(p.Name) {
+			h.Metrics.MemoryHit()
 			return e.tok, nil
 		}
 	}
@@ -287,6 +293,7 @@ func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Reques
 			e.lastUsed = h.now()
 			t := e.tok
 			h.mu.Unlock()
+			h.Metrics.MemoryHit()
 			return t, nil
 		}
 		h.mu.Unlock()
@@ -319,7 +326,7 @@ func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Reques
 			c, cancel = context.WithTimeout(context.WithoutCancel(ctx), h.timeout())
 			defer cancel()
 		}
-		t, err := eng.Token(c, p, opt)
+		t, err := h.obtain(c, eng, p, opt)
 		h.remember(p, t, err, true)
 		return t, err
 	})
