@@ -143,10 +143,14 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 	if req.Op == wire.OpErase && req.IssuedBy != "" && req.IssuedBy != p.Name {
 		return &wire.Response{Status: wire.StatusOK, Profile: p.Name, Source: source(p)}, nil
 	}
-	if (req.Op == wire.OpErase || req.Rejected != "") && (req.Only == nil || h.forwardMayRefresh(p.Name)) {
-		dropped, err := h.erase(ctx, p, req.Rejected)
-		if err != nil {
-			return failure(err), nil
+	if req.Op == wire.OpErase || req.Rejected != "" {
+		dropped := false
+		// A forward erases (and so refreshes) at most once per period.
+		if req.Only == nil || h.forwardMayRefresh(p.Name) {
+			var err error
+			if dropped, err = h.erase(ctx, p, req.Rejected); err != nil {
+				return failure(err), nil
+			}
 		}
 		if req.Op == wire.OpErase {
 			return &wire.Response{Status: wire.StatusOK, Profile: p.Name, Source: source(p), Dropped: dropped}, nil
