@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -23,12 +22,15 @@ type AgentCmd struct {
 	Stop    AgentStopCmd    `cmd:"" help:"Stop the running agent."`
 	Status  AgentStatusCmd  `cmd:"" help:"Show the agent: pid, uptime, socket, and per profile what it holds."`
 	Run     AgentRunCmd     `cmd:"" help:"Run the agent in the foreground (for a systemd or launchd service)."`
+	Metrics AgentMetricsCmd `cmd:"" help:"Print the agent's counters in the Prometheus text format."`
 	Forward AgentForwardCmd `cmd:"" help:"Open an extra socket that serves only some profiles, for ssh -R, containers and WSL."`
 	Oneshot AgentOneshotCmd `cmd:"" hidden:"" help:"Answer one agent request on stdin/stdout in-process (LANYARD_AGENT=off)."`
 }
 
 // AgentStartCmd starts a detached agent.
-type AgentStartCmd struct{}
+type AgentStartCmd struct {
+	MetricsListen string `name:"metrics-listen" placeholder:"ADDR" help:"Serve the agent's metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464)."`
+}
 
 // Run starts the agent unless one answers.
 func (c *AgentStartCmd) Run(ctx context.Context, env *Env) error {
@@ -40,6 +42,9 @@ func (c *AgentStartCmd) Run(ctx context.Context, env *Env) error {
 	path, err := envpkg.Env(env.Getenv).SocketPath()
 	if err != nil {
 		return err
+	}
+	if c.MetricsListen != "" {
+		cl.Environ = func() []string { return append(os.Environ(), envpkg.MetricsListenVar+"="+c.MetricsListen) }
 	}
 	if err := cl.Start(path); err != nil {
 		return err
@@ -107,6 +112,7 @@ func printAgentStatus(w io.Writer, st *wire.AgentStatus, getenv func(string) str
 	if st.Refused > 0 {
 		fmt.Fprintf(w, "agent: refused %d connections (another user's, or too many at once)\n", st.Refused)
 	}
+	printAuditFailures(w, st)
 	if len(st.Profiles) == 0 {
 		return
 	}
@@ -150,8 +156,9 @@ func forgetInAgent(ctx context.Context, env *Env, profile string) {
 
 // AgentRunCmd is the agent process.
 type AgentRunCmd struct {
-	ReadyFD      int `name:"ready-fd" hidden:"" help:"Write ok (or why not) to this descriptor once listening."`
-	PassphraseFD int `name:"passphrase-fd" hidden:"" help:"Read the keyring passphrase from this descriptor."`
+	ReadyFD       int    `name:"ready-fd" hidden:"" help:"Write ok (or why not) to this descriptor once listening."`
+	MetricsListen string `name:"metrics-listen" placeholder:"ADDR" help:"Serve the agent's metrics at http://ADDR/metrics (default: $LANYARD_AGENT_METRICS_LISTEN)."`
+	PassphraseFD  int    `name:"passphrase-fd" hidden:"" help:"Read the keyring passphrase from this descriptor."`
 }
 
 // Run listens on the agent socket and serves until stopped or idle.
@@ -186,48 +193,7 @@ func (c *AgentRunCmd) Run(ctx context.Context, env *Env) error {
 			}
 		}
 	}
-	return agent.Run(ctx, agent.Options{Getenv: getenv, Stderr: env.Stderr, Debug: env.Debug, Ready: ready})
-}
-
-// AgentForwardCmd serves a subset of profiles on an extra socket.
-type AgentForwardCmd struct {
-	Profiles []string `required:"" sep:"," help:"Profiles to serve, comma-separated."`
-	Socket   string   `help:"Path of the extra socket (default: forward-PID.sock next to the agent socket)."`
-}
-
-// Run opens the socket, prints its path, and forwards requests to the agent
-// until interrupted.
-func (c *AgentForwardCmd) Run(ctx context.Context, env *Env) error {
-	path := c.Socket
-	if path == "" {
-		main, err := envpkg.Env(env.Getenv).SocketPath()
-		if err != nil {
-			return err
-		}
-		path = fmt.Sprintf("%s/forward-%d.sock", dirOf(main), os.Getpid())
-		if err := os.MkdirAll(dirOf(main), 0o700); err != nil {
-			return err
-		}
-	}
-	ln, err := agent.ListenForward(path)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-	srv := &agent.Server{}
-	srv.Serve(ln, &agent.Forwarder{Agent: client.New(env.Getenv, env.Stderr, env.Debug), Profiles: c.Profiles}, path)
-	fmt.Fprintln(env.Stdout, path)
-	fmt.Fprintf(env.Stderr, "lanyard: forwarding profiles %s on %s until interrupted; on the remote host set LANYARD_AGENT_SOCK to the forwarded path\n", strings.Join(c.Profiles, ","), path)
-	srv.Wait(ctx)
-	return nil
-}
-
-func dirOf(path string) string {
-	i := strings.LastIndexByte(path, '/')
-	if i <= 0 {
-		return "/"
-	}
-	return path[:i]
+	return agent.Run(ctx, agent.Options{Getenv: getenv, Stderr: env.Stderr, Debug: env.Debug, Ready: ready, MetricsListen: c.MetricsListen})
 }
 
 // AgentOneshotCmd answers one request in-process.

@@ -47,6 +47,8 @@ type CLI struct {
 	Plugins  PluginsCmd  `cmd:"" help:"List grant plugins found, with version and checksum."`
 	Agent    AgentCmd    `cmd:"" help:"The per-user agent that keeps tokens in memory for the helpers (start, stop, status, forward)."`
 	Shared   SharedCmd   `cmd:"" help:"Share profiles' tokens with a team or CI fleet through Redis/Valkey."`
+	Proxy    ProxyCmd    `cmd:"" help:"An HTTPS proxy for a sandbox that adds profiles' tokens to requests it never sees them in."`
+	Log      LogCmd      `cmd:"" help:"Show the audit log: who got which token, refreshes, refusals, forwards."`
 	Version  VersionCmd  `cmd:"" help:"Print the version."`
 
 	Completion CompletionCmd `cmd:"" help:"Print the shell completion script for bash, zsh or fish."`

@@ -5,10 +5,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/audit"
 )
 
 // An agent whose socket was removed (its HOME or runtime dir deleted)
@@ -94,5 +96,56 @@ func TestListenRefusesSymlinkedLock(t *testing.T) {
 	}
 	if _, err := os.Lstat(target); err == nil {
 		t.Fatal("Listen created the symlink's target")
+	}
+}
+
+// Connections refused for the cap are audited, but a flood of them is not
+// written one by one: the first 16, then one a second that counts those
+// in between, so the audit queue never fills (which would count as audit
+// failures in status).
+func TestRefusalFloodAuditedWithinBounds(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	log := audit.Open(path)
+	f := newFixture(t, &Server{MaxConns: 1, ReadTimeout: 30 * time.Second, Audit: log}, "p")
+	hold, err := net.Dial("unix", f.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close()
+	time.Sleep(200 * time.Millisecond) // the server takes it (it has no way to tell us)
+	refuse := func(n int) {
+		for i := 0; i < n; i++ {
+			c, err := net.Dial("unix", f.sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = c.Read(make([]byte, 1)) // closed by the server
+			c.Close()
+		}
+	}
+	start := time.Now()
+	refuse(200)
+	time.Sleep(1100 * time.Millisecond)
+	refuse(1)
+	took := time.Since(start)
+	log.Close()
+	var got []audit.Event
+	if _, err := audit.Read(path, audit.Filter{}, func(e audit.Event) error { got = append(got, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// 16, then at most one per started second.
+	if max := 16 + int(took/time.Second) + 1; len(got) < 17 || len(got) > max {
+		t.Fatalf("got %d audit events for 201 refusals in %s; want 17 to %d", len(got), took, max)
+	}
+	for _, e := range got {
+		if e.Kind != audit.KindRefusal || !strings.Contains(e.Reason, "too many connections") || e.Via != f.sock {
+			t.Fatalf("event %+v: want a refusal for too many connections on %s", e, f.sock)
+		}
+	}
+	if last := got[len(got)-1]; !strings.Contains(last.Reason, "more refusals not recorded one by one") {
+		t.Errorf("last event %q: want the count of refusals not recorded", last.Reason)
+	}
+	if n, why := log.Failures(); n != 0 {
+		t.Errorf("audit failures: %d (%s); want none", n, why)
 	}
 }

@@ -19,8 +19,10 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/audit"
 	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
+	"github.com/lanyardhq/lanyard/internal/metrics"
 	"github.com/lanyardhq/lanyard/internal/tty"
 )
 
@@ -41,6 +43,9 @@ type Handler struct {
 	// (default 1h; LANYARD_AGENT_REFRESH_AHEAD, 0 turns it off).
 	Recent time.Duration
 	Now    func() time.Time
+	// Audit records refreshes and logins (nil: none); Metrics counts them.
+	Audit   *audit.Log
+	Metrics *metrics.Metrics
 
 	mu       sync.Mutex
 	eng      *engine.Engine
@@ -139,10 +144,14 @@ func (h *Handler) resolve(ctx context.Context, req *wire.Request) (*wire.Respons
 	if req.Op == wire.OpErase && req.IssuedBy != "" && req.IssuedBy != p.Name {
 		return &wire.Response{Status: wire.StatusOK, Profile: p.Name, Source: source(p)}, nil
 	}
-	if (req.Op == wire.OpErase || req.Rejected != "") && (req.Only == nil || h.forwardMayRefresh(p.Name)) {
-		dropped, err := h.erase(ctx, p, req.Rejected)
-		if err != nil {
-			return failure(err), nil
+	if req.Op == wire.OpErase || req.Rejected != "" {
+		dropped := false
+		// A forward erases (and so refreshes) at most once per period.
+		if req.Only == nil || h.forwardMayRefresh(p.Name) {
+			var err error
+			if dropped, err = h.erase(ctx, p, req.Rejected); err != nil {
+				return failure(err), nil
+			}
 		}
 		if req.Op == wire.OpErase {
 			return &wire.Response{Status: wire.StatusOK, Profile: p.Name, Source: source(p), Dropped: dropped}, nil
@@ -281,6 +290,7 @@ func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Reques
 			(req.ForceRefresh || !engine.FreshFor(e.tok, p, req.MinTTL, now))
 		h.mu.Unlock()
 		if good && !h.forwardMayRefresh(p.Name) {
+			h.Metrics.MemoryHit()
 			return e.tok, nil
 		}
 	}
@@ -291,6 +301,7 @@ func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Reques
 			e.lastUsed = h.now()
 			t := e.tok
 			h.mu.Unlock()
+			h.Metrics.MemoryHit()
 			return t, nil
 		}
 		h.mu.Unlock()
@@ -323,7 +334,7 @@ func (h *Handler) token(ctx context.Context, p *config.Profile, req *wire.Reques
 			c, cancel = context.WithTimeout(context.WithoutCancel(ctx), h.timeout())
 			defer cancel()
 		}
-		t, err := eng.Token(c, p, opt)
+		t, err := h.obtain(c, eng, p, opt)
 		h.remember(p, t, err, true)
 		return t, err
 	})

@@ -11,8 +11,10 @@ import (
 
 	"github.com/lanyardhq/lanyard/internal/agent/client"
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/audit"
 	"github.com/lanyardhq/lanyard/internal/engine"
 	"github.com/lanyardhq/lanyard/internal/env"
+	"github.com/lanyardhq/lanyard/internal/metrics"
 )
 
 // Options are an agent's settings besides what it reads from Getenv.
@@ -25,6 +27,9 @@ type Options struct {
 	// won the race answers), else why it could not start: the starting
 	// helper waits for it, as git's credential-cache waits for "ok".
 	Ready func(msg string)
+	// MetricsListen is where to serve /metrics (lanyard agent run
+	// --metrics-listen; else LANYARD_AGENT_METRICS_LISTEN; "" none).
+	MetricsListen string
 }
 
 // Run is the agent's life: listen on the socket, serve until stopped or
@@ -66,15 +71,29 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer closeLn()
-	h := &Handler{Getenv: o.Getenv, Recent: recent, Open: func() (*engine.Engine, error) {
+	auditLog := audit.Open(vars.AuditPath())
+	defer auditLog.Close()
+	stats := metrics.New(func() float64 { n, _ := auditLog.Failures(); return float64(n) })
+	addr := o.MetricsListen
+	if addr == "" {
+		addr = vars.MetricsListen()
+	}
+	stopMetrics, err := stats.Serve(addr)
+	if err != nil {
+		ready(err.Error())
+		return err
+	}
+	defer stopMetrics()
+	h := &Handler{Getenv: o.Getenv, Recent: recent, Audit: auditLog, Metrics: stats, Open: func() (*engine.Engine, error) {
 		eng, err := engine.New(o.Getenv, o.Stderr, o.Debug)
 		if err != nil {
 			return nil, err
 		}
 		eng.Stdin = strings.NewReader("") // the agent never reads a terminal
+		eng.OnShared = stats.Shared
 		return eng, nil
 	}}
-	srv := &Server{Idle: idle, Pending: h.Pending}
+	srv := &Server{Idle: idle, Pending: h.Pending, Audit: auditLog, Metrics: stats}
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ahead := make(chan struct{})

@@ -11,7 +11,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/lanyardhq/lanyard/internal/agent/wire"
+	"github.com/lanyardhq/lanyard/internal/audit"
+	"github.com/lanyardhq/lanyard/internal/metrics"
+	"github.com/lanyardhq/lanyard/internal/peercred"
 )
 
 // Server answers wire requests on unix sockets: one request and one
@@ -33,7 +38,24 @@ type Server struct {
 	// are closed at once, so a flood of idle clients cannot exhaust the
 	// agent's descriptors or memory.
 	MaxConns int
-	Log      *slog.Logger
+	// AllowUIDs are other uids served (lanyard agent forward --allow-uid).
+	AllowUIDs []uint32
+	// Confirm, when set, is asked before a profile's first token to each
+	// caller (lanyard agent forward --confirm).
+	Confirm Confirmer
+	// Audit records hand-outs and refusals (nil: none); Forward names the
+	// forward this server is, in those records.
+	Audit   *audit.Log
+	Forward string
+	// Metrics counts requests and hand-outs and answers OpMetrics (nil:
+	// no metrics, as on a forward).
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+
+	uses atomic.Int64
+	// refusalsAudited bounds the audit records of refusals (policy.go).
+	refusalsAudited rate.Sometimes
+	refusalsSkipped atomic.Int64
 
 	once    sync.Once
 	done    chan struct{}
@@ -63,6 +85,10 @@ func (s *Server) init() {
 			n = 256
 		}
 		s.slots = make(chan struct{}, n)
+		// The first refusals each, then one a second: a flood of refused
+		// connections must not fill the audit queue (and count as audit
+		// failures); the skipped ones are counted in the next record.
+		s.refusalsAudited.First, s.refusalsAudited.Interval = 16, time.Second
 	})
 }
 
@@ -102,9 +128,8 @@ func (s *Server) Serve(ln net.Listener, r wire.Resolver, socket string) {
 			select {
 			case s.slots <- struct{}{}:
 			default:
-				s.refused.Add(1)
-				s.Log.Warn("refused a connection: too many open", "max", cap(s.slots))
 				conn.Close()
+				s.refuse(peercred.Cred{}, socket, fmt.Sprintf("too many connections open at once (at most %d)", cap(s.slots)))
 				continue
 			}
 			s.wg.Add(1)
@@ -129,10 +154,13 @@ func (s *Server) serveConn(conn net.Conn, r wire.Resolver, socket string) {
 	if !ok {
 		return
 	}
-	uid, err := peerUID(uc)
-	if err != nil || uid != s.uid() {
-		s.refused.Add(1)
-		s.Log.Warn("refused a connection from another user", "peer_uid", uid, "err", err)
+	p, err := peercred.Of(uc)
+	if err != nil || !s.allowed(p.UID) {
+		why := fmt.Sprintf("uid %d is not allowed on this socket", p.UID)
+		if err != nil {
+			why = "peer credentials: " + err.Error()
+		}
+		s.refuse(p, socket, why)
 		return
 	}
 	timeout := s.ReadTimeout
@@ -157,19 +185,25 @@ func (s *Server) serveConn(conn net.Conn, r wire.Resolver, socket string) {
 		_, _ = conn.Read(b[:])
 		cancel()
 	}()
-	resp, err := r.Resolve(ctx, req)
+	resp, err := s.local(req)
+	if resp == nil && err == nil {
+		resp, err = r.Resolve(ctx, req)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return
 		}
 		resp = &wire.Response{Status: wire.StatusError, Message: err.Error()}
 	}
+	resp = s.gate(ctx, p, socket, req, resp)
 	if req.Op == wire.OpStatus || req.Op == wire.OpPing {
 		if resp.Agent == nil {
 			resp.Agent = &wire.AgentStatus{}
 		}
 		resp.Agent.PID, resp.Agent.Started, resp.Agent.Socket, resp.Agent.Only = os.Getpid(), s.started, socket, req.Only
 		resp.Agent.Refused = s.refused.Load()
+		resp.Agent.Uses = s.uses.Load()
+		resp.Agent.AuditFailures, resp.Agent.AuditError = s.Audit.Failures()
 	}
 	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if err := wire.WriteResponse(conn, resp); err != nil {

@@ -190,6 +190,7 @@ func Measure(ctx context.Context, opt Options, log io.Writer) (*Table, error) {
 	b.shared(ctx)
 	b.backends(ctx)
 	b.agentHits(ctx)
+	b.proxyLatency(ctx)
 	b.lifetimes(ctx)
 	b.killLoop(ctx)
 	b.logf("done")

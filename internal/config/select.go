@@ -98,7 +98,9 @@ func Select(f *File, loadErr error, q Query) (*Profile, error) {
 		default:
 			p, err = f.ForCluster(q.URL, q.ClusterProfile)
 		}
-	case wire.ToolToken:
+	case wire.ToolToken, wire.ToolProxy:
+		// lanyard proxy asks as lanyard token --url does: the profile it
+		// picked by the host, within that profile's match prefixes.
 		if loadErr != nil {
 			return nil, loadErr
 		}

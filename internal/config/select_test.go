@@ -152,3 +152,43 @@ resource = ["https://api.example.com"]
 		t.Errorf("unknown profile: got %v", err)
 	}
 }
+
+// lanyard proxy asks for the profile it picked by the request's host: the
+// token goes only to a URL within that profile's match prefixes.
+func TestSelectProxy(t *testing.T) {
+	cfg, err := config.Parse("/p/config.toml", []byte(`
+[profiles.api]
+grant = "client_credentials"
+token_url = "https://idp.example.com/token"
+client_id = "x"
+client_secret = "env:S"
+match = ["https://api.example.com/"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, profile, url string
+		want, wantErr      string
+	}{
+		{"within match", "api", "https://api.example.com/v1/items", "api", ""},
+		{"no url", "api", "", "api", ""},
+		{"another host", "api", "https://evil.example.com/v1", "", "evil.example.com"},
+		{"plain http", "api", "http://api.example.com/v1", "", "http://api.example.com/v1"},
+		{"unknown profile", "nope", "https://api.example.com/", "", `profile "nope" not found`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := config.Select(cfg, nil, config.Query{Tool: wire.ToolProxy, Profile: c.profile, URL: c.url})
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("got %v, %v; want error containing %q", p, err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || p == nil || p.Name != c.want {
+				t.Fatalf("got %v, %v; want profile %q", p, err, c.want)
+			}
+		})
+	}
+}

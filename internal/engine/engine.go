@@ -44,6 +44,9 @@ type Engine struct {
 	UI io.Writer
 	// Stdin is read by paste mode when it is not a terminal.
 	Stdin io.Reader
+	// OnShared, when set, is told of each team-tier operation (open,
+	// refresh, put) and its error: the agent's metrics.
+	OnShared func(op string, err error)
 }
 
 // Options tune one Token call.

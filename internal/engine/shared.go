@@ -16,7 +16,16 @@ import (
 // openShared opens the team tier of p's [shared.NAME] table; the state
 // directory keeps the versions this machine has seen (rollback refusal).
 func (e *Engine) openShared(ctx context.Context, p *config.Profile) (*shared.Tier, error) {
-	return shared.Open(ctx, p.SharedTier, shared.Options{Secrets: e.SharedSecrets(p.SharedTier), Log: e.log(), Now: e.Now, Getenv: e.getenv(), StateDir: e.StateDir})
+	t, err := shared.Open(ctx, p.SharedTier, shared.Options{Secrets: e.SharedSecrets(p.SharedTier), Log: e.log(), Now: e.Now, Getenv: e.getenv(), StateDir: e.StateDir})
+	e.sharedDone("open", err)
+	return t, err
+}
+
+// sharedDone tells OnShared about one team-tier operation.
+func (e *Engine) sharedDone(op string, err error) {
+	if e.OnShared != nil {
+		e.OnShared(op, err)
+	}
 }
 
 // sharedToken is the slow path of a profile with shared = "NAME", under the
@@ -34,6 +43,7 @@ func (e *Engine) sharedToken(ctx context.Context, p *config.Profile, opt Options
 	t, err := tier.Refresh(ctx, p.Name, fresh, func(cur *Token) (*Token, bool, error) {
 		return e.sharedObtain(ctx, p, cur)
 	})
+	e.sharedDone("refresh", err)
 	if err != nil {
 		if isUnavailable(err) && p.Grant == config.GrantClientCredentials && p.SharedTier.OnUnavailable == config.SharedFallbackLocal {
 			e.log().Debug("shared tier unreachable; fetching a token locally (on_unavailable = \"local\")", "profile", p.Name, "tier", p.SharedTier.Table(), "err", err)
@@ -137,7 +147,9 @@ func (e *Engine) Push(ctx context.Context, p *config.Profile) (*Token, error) {
 		return nil, err
 	}
 	defer tier.Close()
-	if err := tier.Put(ctx, p.Name, t); err != nil {
+	err = tier.Put(ctx, p.Name, t)
+	e.sharedDone("put", err)
+	if err != nil {
 		return nil, fmt.Errorf("%w; the login stays on this machine: run lanyard shared push %s when the tier is reachable", err, p.Name)
 	}
 	return e.keepLocal(p, t), nil

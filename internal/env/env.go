@@ -24,6 +24,9 @@
 //	LANYARD_PLUGIN_HOST          PluginHost        lanyard-plugin-host's path
 //	LANYARD_DEBUG                Debug             log to stderr, tokens redacted
 //	LANYARD_NONINTERACTIVE       NonInteractive    1: never ask a person (no login, no prompt); fail at once
+//	LANYARD_CONFIRM_PROGRAM      ConfirmProgram    asked before a forward's or proxy's first hand-out (--confirm; else ssh-askpass)
+//	LANYARD_AGENT_METRICS_LISTEN MetricsListen     the agent serves /metrics there (lanyard agent start --metrics-listen)
+//	XDG_STATE_HOME               AuditPath         audit.jsonl in StateDir: every hand-out, refresh, refusal, forward
 package env
 
 import (
@@ -43,8 +46,9 @@ type Env func(string) string
 // Names of the variables other packages must name (to pass on, or to keep
 // out of a child's environment); read them through Env's methods.
 const (
-	PassphraseVar = "LANYARD_KEYRING_PASSPHRASE"
-	SocketVar     = "LANYARD_AGENT_SOCK"
+	PassphraseVar    = "LANYARD_KEYRING_PASSPHRASE"
+	SocketVar        = "LANYARD_AGENT_SOCK"
+	MetricsListenVar = "LANYARD_AGENT_METRICS_LISTEN"
 )
 
 // Bool reads a boolean value the way git does: unset, empty, 0, false, no
@@ -235,6 +239,18 @@ func (e Env) Debug() bool { return Bool(e.get("LANYARD_DEBUG")) }
 // (a login, a passphrase, a pasted code), whatever terminal it has; it
 // feeds tty.Caller.Refused.
 func (e Env) NonInteractive() bool { return Bool(e.get("LANYARD_NONINTERACTIVE")) }
+
+// ConfirmProgram is LANYARD_CONFIRM_PROGRAM: the program --confirm runs to
+// ask a person, or "" (internal/confirm then looks for ssh-askpass).
+func (e Env) ConfirmProgram() string { return e.get("LANYARD_CONFIRM_PROGRAM") }
+
+// MetricsListen is LANYARD_AGENT_METRICS_LISTEN: the address the agent
+// serves /metrics on ("" for none). lanyard agent start --metrics-listen
+// passes its flag to the agent it starts this way.
+func (e Env) MetricsListen() string { return e.get(MetricsListenVar) }
+
+// AuditPath is the audit log: audit.jsonl in StateDir.
+func (e Env) AuditPath() string { return filepath.Join(e.StateDir(), "audit.jsonl") }
 
 func (e Env) duration(name string, def time.Duration, example string, zeroOK bool) (time.Duration, error) {
 	v := e.get(name)

@@ -25,6 +25,7 @@ func TestPaths(t *testing.T) {
 		{"data", e.DataDir(), "/home/u/.local/share/lanyard"},
 		{"keyring", e.KeyringDir(), "/home/u/.local/share/lanyard/keyring"},
 		{"hot", e.HotDir(), "/home/u/.local/state/lanyard/hot"},
+		{"audit", e.AuditPath(), "/home/u/.local/state/lanyard/audit.jsonl"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
@@ -34,6 +35,9 @@ func TestPaths(t *testing.T) {
 	sock, err := x.SocketPath()
 	if err != nil || sock != "/run/user/1/lanyard/agent.sock" {
 		t.Errorf("socket: got %q, %v", sock, err)
+	}
+	if x.AuditPath() != "/s/lanyard/audit.jsonl" {
+		t.Errorf("audit: got %q", x.AuditPath())
 	}
 	if x.ConfigPath() != "/etc/l.toml" || x.StateDir() != "/s/lanyard" || x.HotDir() != "/run/user/1/lanyard/hot" || x.KeyringDir() != "/k" {
 		t.Errorf("got %q %q %q %q", x.ConfigPath(), x.StateDir(), x.HotDir(), x.KeyringDir())

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -182,39 +181,21 @@ func passMachine(t *testing.T) *machine {
 // per-user key quota (20,000 bytes by default; root has 25 MB) applies as
 // it does to everyone but root.
 func keyctlMachine(t *testing.T) *machine {
-	for _, tool := range []string{"keyctl", "setpriv"} {
-		testbin.NeedTool(t, tool)
-	}
-	name := os.Getenv("LANYARD_E2E_USER")
-	if name == "" {
-		name = "lanyard-e2e"
-	}
-	u, err := user.Lookup(name)
-	required := os.Getenv("LANYARD_E2E_REQUIRED") != ""
-	switch {
-	case os.Geteuid() != 0 && required:
-		t.Fatal("the keyctl test must run as root, to run lanyard as the throw-away user " + name)
-	case os.Geteuid() != 0:
-		t.Skip("run as root: the keyctl test runs lanyard as a throw-away user (.ci/install.d/20-keyrings.sh makes " + name + "), never in your own keyring")
-	case err != nil && required:
-		t.Fatalf("user %s: %v; .ci/install.d/20-keyrings.sh creates it", name, err)
-	case err != nil:
-		t.Skipf("user %s: %v; .ci/install.d/20-keyrings.sh creates it", name, err)
-	}
+	testbin.NeedTool(t, "keyctl")
+	u := testbin.NeedOtherUser(t, "runs lanyard in a throw-away keyring (never your own)")
 	m := newMachine(t, "keyctl")
 	// The throw-away user cannot use (nor should it) the test runner's
 	// agent socket directory; it answers in-process.
 	m.env.Set("LANYARD_AGENT", "off")
-	m.as = []string{"setpriv", "--reuid=" + u.Uid, "--regid=" + u.Gid, "--clear-groups", "--"}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
+	m.as = u.As
+	uid, gid := u.UID, u.GID
 	// The user reaches the binaries and owns its HOME.
 	for _, dir := range []string{m.env.Bin, filepath.Dir(m.env.Home)} {
 		if err := os.Chmod(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	err = filepath.Walk(m.env.Home, func(p string, _ os.FileInfo, err error) error {
+	err := filepath.Walk(m.env.Home, func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}

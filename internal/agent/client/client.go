@@ -122,10 +122,7 @@ func (c *Client) Ask(ctx context.Context, req *wire.Request) (*wire.Response, er
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckSocket(path); err != nil {
-		return nil, &SecurityError{err}
-	}
-	conn, err := c.dial(path)
+	conn, err := c.connect(path)
 	if err != nil {
 		if noAgent(err) {
 			return nil, ErrNoAgent
@@ -133,6 +130,26 @@ func (c *Client) Ask(ctx context.Context, req *wire.Request) (*wire.Response, er
 		return nil, err
 	}
 	return c.roundTrip(ctx, conn, req)
+}
+
+// connect checks the socket at path and its directory, dials it, and
+// checks that the process serving it is the socket's owner (a pinned
+// socket may be another uid's: a forward mounted into a container).
+func (c *Client) connect(path string) (net.Conn, error) {
+	owner, err := checkSocket(path, env.Env(c.Getenv).SocketPinned())
+	if err != nil {
+		return nil, &SecurityError{err}
+	}
+	d := net.Dialer{Timeout: 2 * time.Second}
+	conn, err := d.Dial("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifyPeer(conn, owner); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
 }
 
 // ErrNoAgent means nothing listens on the agent socket.
@@ -145,16 +162,16 @@ func (c *Client) viaAgent(ctx context.Context, req *wire.Request) (*wire.Respons
 	}
 	var last error
 	for attempt := 0; attempt < 2; attempt++ {
-		if err := CheckSocket(path); err != nil {
-			return nil, &SecurityError{err}
-		}
-		conn, err := c.dial(path)
+		conn, err := c.connect(path)
 		if err != nil && noAgent(err) {
+			if err := forwardGone(path, env.Env(c.Getenv).SocketPinned()); err != nil {
+				return nil, err
+			}
 			c.logf("no agent at %s; starting one", path)
 			if err := c.Start(path); err != nil {
 				return nil, err
 			}
-			conn, err = c.dial(path)
+			conn, err = c.connect(path)
 		}
 		if err != nil {
 			return nil, err
@@ -173,11 +190,6 @@ func (c *Client) viaAgent(ctx context.Context, req *wire.Request) (*wire.Respons
 		last = err
 	}
 	return nil, last
-}
-
-func (c *Client) dial(path string) (net.Conn, error) {
-	d := net.Dialer{Timeout: 2 * time.Second}
-	return d.Dial("unix", path)
 }
 
 // noAgent reports a dial error that means nothing listens there (no socket

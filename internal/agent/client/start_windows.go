@@ -3,11 +3,20 @@
 package client
 
 import (
+	"net"
 	"os/exec"
 )
 
-// detach is never reached on Windows: Off is always true there.
+// Windows runs no agent (env.Env.AgentOff is always true there): these
+// are never reached.
+
 func detach(*exec.Cmd) {}
 
 // CheckSocket has nothing to check on Windows, which runs no agent.
 func CheckSocket(string) error { return nil }
+
+func checkSocket(string, bool) (uint32, error) { return 0, nil }
+
+func verifyPeer(net.Conn, uint32) error { return nil }
+
+func forwardGone(string, bool) error { return nil }

@@ -34,6 +34,9 @@ const (
 	OpStatus = "status" // the agent's state, for lanyard status
 	OpPing   = "ping"   // is an agent there
 	OpStop   = "stop"   // exit (lanyard agent stop)
+	// OpMetrics: the agent's counters, Prometheus text format, in
+	// Response.Metrics (lanyard agent metrics).
+	OpMetrics = "metrics"
 )
 
 // Tools a Request may name: they pick how the agent chooses the profile.
@@ -50,6 +53,7 @@ const (
 	ToolGoauth    = "goauth"    // lanyard goauth (GOAUTH), picked by match as unpinned git
 	ToolPip       = "pip"       // lanyard pip-credential (keyrings.lanyard), picked by match as unpinned git
 	ToolMCP       = "mcp"       // lanyard mcp URL --profile P
+	ToolProxy     = "proxy"     // lanyard proxy: a profile it picked, for URL (as token with --url)
 )
 
 // KubeClusterExtension is the kubeconfig cluster extension client-go hands
@@ -160,6 +164,8 @@ type Response struct {
 	// Message is a user-facing text for login_required and error (ending
 	// "run: lanyard login P" where that is the fix).
 	Message string `json:"message,omitempty"`
+	// Metrics answers OpMetrics.
+	Metrics string `json:"metrics,omitempty"`
 	// Agent is set in answers to status and ping.
 	Agent *AgentStatus `json:"agent,omitempty"`
 }
@@ -175,6 +181,12 @@ type AgentStatus struct {
 	// Refused counts connections turned away: another uid, or too many
 	// at once.
 	Refused int64 `json:"refused,omitempty"`
+	// Uses counts the get requests this socket answered.
+	Uses int64 `json:"uses,omitempty"`
+	// AuditFailures counts audit events that could not be written;
+	// AuditError says why the last one failed.
+	AuditFailures int64  `json:"audit_failures,omitempty"`
+	AuditError    string `json:"audit_error,omitempty"`
 }
 
 // ProfileStatus is one profile's in-memory state in the agent.
