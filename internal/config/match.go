@@ -153,26 +153,37 @@ func (p *Profile) matchScore(u matchURL) (int, bool) {
 	best, found := 0, false
 	for _, m := range p.Match {
 		pre, ok := parseMatchURL(m)
-		if !ok || pre.scheme != u.scheme || pre.host != u.host || (pre.user != "" && pre.user != u.user) {
+		if !ok {
 			continue
 		}
-		var score int
-		if len(u.segs) == 0 {
-			score = -len(pre.segs)
-		} else {
-			if !segsPrefix(pre.segs, u.segs) {
-				continue
-			}
-			score = len(pre.segs)
-		}
-		if pre.user != "" {
-			score += userBonus
-		}
-		if !found || score > best {
+		if score, ok := prefixScore(pre, u); ok && (!found || score > best) {
 			best, found = score, true
 		}
 	}
 	return best, found
+}
+
+// prefixScore is the one rule of matching: whether the match prefix pre
+// serves u, and how well. Scheme and host must be equal, and the
+// prefix's username, when it has one, too. For a URL with a path, the
+// prefix's segments must lead it and more of them score higher; for one
+// without, fewer score higher (the profile that claims the whole host).
+// A prefix with the URL's username ranks above every prefix without one.
+func prefixScore(pre, u matchURL) (int, bool) {
+	if pre.scheme != u.scheme || pre.host != u.host || (pre.user != "" && pre.user != u.user) {
+		return 0, false
+	}
+	score := -len(pre.segs)
+	if len(u.segs) > 0 {
+		if !segsPrefix(pre.segs, u.segs) {
+			return 0, false
+		}
+		score = len(pre.segs)
+	}
+	if pre.user != "" {
+		score += userBonus
+	}
+	return score, true
 }
 
 func segsPrefix(prefix, segs []string) bool {

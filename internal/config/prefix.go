@@ -17,19 +17,10 @@ func (p *Profile) ServedPrefix(rawURL string) string {
 	var segs []string
 	for _, m := range p.Match {
 		pre, ok := parseMatchURL(m)
-		if !ok || pre.scheme != u.scheme || pre.host != u.host {
+		if !ok {
 			continue
 		}
-		if len(u.segs) > 0 && !segsPrefix(pre.segs, u.segs) {
-			continue
-		}
-		// As matchScore: the most path segments for a URL with a path,
-		// the fewest for one without.
-		score := len(pre.segs)
-		if len(u.segs) == 0 {
-			score = -score
-		}
-		if !found || score > best {
+		if score, ok := prefixScore(pre, u); ok && (!found || score > best) {
 			best, found, segs = score, true, pre.segs
 		}
 	}

@@ -23,3 +23,18 @@ func TestServedPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestServedPrefixUsername: a prefix with a username serves only URLs
+// with that username (config.Match's rule), here as everywhere.
+func TestServedPrefixUsername(t *testing.T) {
+	p := &Profile{Name: "p", Match: []string{"https://github.com/", "https://work@github.com/acme"}}
+	for _, c := range []struct{ url, want string }{
+		{"https://github.com/acme/app", "https://github.com/"},
+		{"https://work@github.com/acme/app", "https://github.com/acme/"},
+		{"https://other@github.com/acme/app", "https://github.com/"},
+	} {
+		if got := p.ServedPrefix(c.url); got != c.want {
+			t.Errorf("ServedPrefix(%q): got %q, want %q", c.url, got, c.want)
+		}
+	}
+}
