@@ -34,6 +34,9 @@ type MCPAuth struct {
 	core
 	// URL is the issuer.
 	URL string
+	// issuer is URL for the handlers: set after the server starts, read
+	// by its goroutines.
+	issuer atomic.Value
 	// Resource is the MCP server's canonical URI the tokens are for; set
 	// it before a login (SetResource).
 	resource atomic.Value
@@ -75,8 +78,8 @@ func StartMCPAuth() (*MCPAuth, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{
-			"issuer": e.URL, "authorization_endpoint": e.URL + "/authorize", "token_endpoint": e.URL + "/token",
-			"registration_endpoint": e.URL + "/register", "response_types_supported": []string{"code"},
+			"issuer": e.iss(), "authorization_endpoint": e.iss() + "/authorize", "token_endpoint": e.iss() + "/token",
+			"registration_endpoint": e.iss() + "/register", "response_types_supported": []string{"code"},
 			"grant_types_supported": []string{"authorization_code", "refresh_token"}, "code_challenge_methods_supported": []string{"S256"},
 			"token_endpoint_auth_methods_supported":          []string{"none"},
 			"authorization_response_iss_parameter_supported": true, "scopes_supported": e.Scopes,
@@ -96,8 +99,11 @@ func StartMCPAuth() (*MCPAuth, error) {
 	}
 	e.servers = append(e.servers, srv)
 	e.URL = srv.URL
+	e.issuer.Store(srv.URL)
 	return e, nil
 }
+
+func (e *MCPAuth) iss() string { s, _ := e.issuer.Load().(string); return s }
 
 // SetResource sets the MCP server the tokens are for.
 func (e *MCPAuth) SetResource(r string) { e.resource.Store(r) }
@@ -171,7 +177,7 @@ func (e *MCPAuth) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fail := func(code, desc string) {
-		http.Redirect(w, r, redirectWith(q.Get("redirect_uri"), false, "error", code, "error_description", desc, "state", q.Get("state"), "iss", e.URL), http.StatusFound)
+		http.Redirect(w, r, redirectWith(q.Get("redirect_uri"), false, "error", code, "error_description", desc, "state", q.Get("state"), "iss", e.iss()), http.StatusFound)
 	}
 	switch {
 	case q.Get("response_type") != "code":
@@ -193,7 +199,7 @@ func (e *MCPAuth) authorize(w http.ResponseWriter, r *http.Request) {
 	e.mu2.Lock()
 	e.challenges[code] = q.Get("code_challenge")
 	e.mu2.Unlock()
-	http.Redirect(w, r, redirectWith(q.Get("redirect_uri"), false, "code", code, "state", q.Get("state"), "iss", e.URL), http.StatusFound)
+	http.Redirect(w, r, redirectWith(q.Get("redirect_uri"), false, "code", code, "state", q.Get("state"), "iss", e.iss()), http.StatusFound)
 }
 
 func (e *MCPAuth) serveToken(w http.ResponseWriter, r *http.Request) *oauthError {
