@@ -1,3 +1,5 @@
+//go:build !windows
+
 package git_test
 
 // A test forge shaped like Gitea: its OAuth endpoints at Gitea's paths

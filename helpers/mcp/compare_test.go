@@ -1,3 +1,5 @@
+//go:build !windows
+
 package mcp_test
 
 // make bench's side-by-side comparison of lanyard mcp with npm's

@@ -1,3 +1,5 @@
+//go:build !windows
+
 package mcp_test
 
 // End to end with the official TypeScript SDK (testdata/node): its MCP
