@@ -84,10 +84,14 @@ const queue = 1024
 
 // Log appends events in the background. A nil *Log records nothing.
 type Log struct {
-	path     string
-	ch       chan Event
-	done     chan struct{}
-	once     sync.Once
+	path string
+	ch   chan Event
+	done chan struct{}
+	once sync.Once
+	// mu orders Record's send against Close's close of ch: a hand-out
+	// racing with the agent's exit must not send on a closed channel.
+	mu       sync.RWMutex
+	closed   bool
 	failures atomic.Int64
 	lastErr  atomic.Value // string
 }
@@ -109,6 +113,12 @@ func (l *Log) Record(e Event) {
 		e.Time = time.Now()
 	}
 	e.Time = e.Time.UTC()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		l.fail("audit log closed")
+		return
+	}
 	select {
 	case l.ch <- e:
 	default:
@@ -134,7 +144,12 @@ func (l *Log) Close() {
 	if l == nil {
 		return
 	}
-	l.once.Do(func() { close(l.ch) })
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		close(l.ch)
+		l.mu.Unlock()
+	})
 	select {
 	case <-l.done:
 	case <-time.After(2 * time.Second):

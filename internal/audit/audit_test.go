@@ -128,3 +128,20 @@ func TestFollow(t *testing.T) {
 	}
 	record("rotated")
 }
+
+// Record racing with Close neither panics (send on a closed channel) nor
+// blocks: a hand-out may come in while the agent exits.
+func TestRecordDuringClose(t *testing.T) {
+	for i := 0; i < 50; i++ {
+		l := Open(filepath.Join(t.TempDir(), "audit.jsonl"))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for j := 0; j < 200; j++ {
+				l.Record(Event{Kind: KindRefusal, Reason: "race"})
+			}
+		}()
+		l.Close()
+		<-done
+	}
+}
