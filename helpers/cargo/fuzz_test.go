@@ -21,9 +21,13 @@ func FuzzCargoInput(f *testing.F) {
 	f.Add([]byte(req("login", "sparse+https://crates.example.com/", `,"token":"zz"`)))
 	f.Add([]byte(req("logout", "https://other.example.com/", "")))
 	f.Add([]byte(`{"v":1,"registry":{"index-url":"sparse+http://[::1"},"kind":"get"}` + "\n"))
+	// One handler for every input: its engine (and the file keyring's
+	// key derivation) opens once, so each input costs microseconds.
+	var logs bytes.Buffer
+	r := agent.InProcess(env.Getenv, &logs, false)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var out, errb bytes.Buffer
-		code := Main([]string{PluginFlag}, bytes.NewReader(in), &out, &errb, env.Getenv, agent.InProcess(env.Getenv, &errb, false))
+		code := Main([]string{PluginFlag}, bytes.NewReader(in), &out, &errb, env.Getenv, r)
 		if code != 0 && code != 1 {
 			t.Fatalf("exit %d, want 0 or 1", code)
 		}

@@ -20,9 +20,12 @@ func FuzzTerraformHost(f *testing.F) {
 	for _, s := range []string{"tf.example.com", "login.example.com", "127.0.0.1:8443", "[::1]", "a/b", "x@y", ""} {
 		f.Add(s)
 	}
+	// One handler for every input: its engine opens once.
+	var logs bytes.Buffer
+	r := agent.InProcess(env.Getenv, &logs, false)
 	f.Fuzz(func(t *testing.T, host string) {
 		var out, errb bytes.Buffer
-		code := Main([]string{"get", host}, strings.NewReader(""), &out, &errb, env.Getenv, agent.InProcess(env.Getenv, &errb, false))
+		code := Main([]string{"get", host}, strings.NewReader(""), &out, &errb, env.Getenv, r)
 		u, err := HostURL(host)
 		switch {
 		case err != nil:
