@@ -10,7 +10,6 @@ package cargo_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,10 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lanyardhq/lanyard/internal/config"
-	"github.com/lanyardhq/lanyard/internal/engine"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 	"github.com/lanyardhq/lanyard/internal/testprovider"
+	"github.com/lanyardhq/lanyard/internal/tokentest"
 )
 
 const secretVar = "LANYARD_TEST_OP_SECRET"
@@ -131,24 +129,8 @@ client_secret = "env:%s"
 // while the server still honours it.
 func (w *world) expire(profile string) string {
 	w.t.Helper()
-	cfg, err := config.Load(w.env.ConfigPath)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	eng, err := engine.New(w.env.Getenv, io.Discard, false)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	tok, err := eng.Cached(cfg.Profiles[profile])
-	if err != nil || tok == nil {
-		w.t.Fatalf("no cached token for %s: %v", profile, err)
-	}
-	tok.Expiry = time.Now().Add(30 * time.Second) // inside MinTTL: about to expire
-	if err := eng.Store.SaveToken(profile, tok); err != nil {
-		w.t.Fatal(err)
-	}
-	w.env.ForgetAgent(w.t)
-	return tok.AccessToken
+	// Inside MinTTL: about to expire.
+	return tokentest.SetExpiry(w.t, w.env, profile, time.Now().Add(30*time.Second)).AccessToken
 }
 
 func bearerCheck(op *testprovider.OP) func(string) bool {

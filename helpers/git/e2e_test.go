@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -23,10 +22,9 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/lanyardhq/lanyard/internal/config"
-	"github.com/lanyardhq/lanyard/internal/engine"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 	"github.com/lanyardhq/lanyard/internal/testprovider"
+	"github.com/lanyardhq/lanyard/internal/tokentest"
 )
 
 const secretVar = "LANYARD_TEST_OP_SECRET"
@@ -260,23 +258,7 @@ func (w *world) importRefreshToken(op *testprovider.OP, profile string) {
 // out its lifetime.
 func (w *world) expire(profile string) {
 	w.t.Helper()
-	cfg, err := config.Load(w.env.ConfigPath)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	eng, err := engine.New(w.env.Getenv, io.Discard, false)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	tok, err := eng.Cached(cfg.Profiles[profile])
-	if err != nil || tok == nil {
-		w.t.Fatalf("no cached token for %s: %v", profile, err)
-	}
-	tok.Expiry = time.Now().Add(-time.Second)
-	if err := eng.Store.SaveToken(profile, tok); err != nil {
-		w.t.Fatal(err)
-	}
-	w.env.ForgetAgent(w.t)
+	tokentest.SetExpiry(w.t, w.env, profile, time.Now().Add(-time.Second))
 }
 
 func TestGitCloneFetchPushAfterSetup(t *testing.T) {

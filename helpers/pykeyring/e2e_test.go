@@ -8,7 +8,6 @@ package pykeyring_test
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,10 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lanyardhq/lanyard/internal/config"
-	"github.com/lanyardhq/lanyard/internal/engine"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 	"github.com/lanyardhq/lanyard/internal/testprovider"
+	"github.com/lanyardhq/lanyard/internal/tokentest"
 )
 
 const (
@@ -118,23 +116,7 @@ func (w *world) checkSent() int {
 // still honours it: a stand-in for waiting out its lifetime.
 func (w *world) expire() {
 	w.t.Helper()
-	cfg, err := config.Load(w.env.ConfigPath)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	eng, err := engine.New(w.env.Getenv, io.Discard, false)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	tok, err := eng.Cached(cfg.Profiles["p"])
-	if err != nil || tok == nil {
-		w.t.Fatalf("no cached token: %v", err)
-	}
-	tok.Expiry = time.Now().Add(30 * time.Second) // within pykeyring.MinTTL
-	if err := eng.Store.SaveToken("p", tok); err != nil {
-		w.t.Fatal(err)
-	}
-	w.env.ForgetAgent(w.t)
+	tokentest.SetExpiry(w.t, w.env, "p", time.Now().Add(30*time.Second)) // within pykeyring.MinTTL
 }
 
 func TestPipAndTwineWithKeyring(t *testing.T) {

@@ -24,10 +24,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lanyardhq/lanyard/internal/config"
-	"github.com/lanyardhq/lanyard/internal/engine"
 	"github.com/lanyardhq/lanyard/internal/testbin"
 	"github.com/lanyardhq/lanyard/internal/testprovider"
+	"github.com/lanyardhq/lanyard/internal/tokentest"
 )
 
 const secretVar = "LANYARD_TEST_OP_SECRET"
@@ -198,18 +197,7 @@ func TestTerraformInitPrivateModule(t *testing.T) {
 	}
 
 	// A token about to expire is refreshed before terraform gets it.
-	cfg, _ := config.Load(w.env.ConfigPath)
-	eng, err := engine.New(w.env.Getenv, io.Discard, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, _ := eng.Cached(cfg.Profiles["tf"])
-	old := tok.AccessToken
-	tok.Expiry = time.Now().Add(30 * time.Second)
-	if err := eng.Store.SaveToken("tf", tok); err != nil {
-		t.Fatal(err)
-	}
-	w.env.ForgetAgent(t)
+	old := tokentest.SetExpiry(t, w.env, "tf", time.Now().Add(30*time.Second)).AccessToken
 	before := len(reg.requests())
 	if out, err := w.init(reg.Host); err != nil {
 		t.Fatalf("terraform init after expiry: %v\n%s", err, out)
