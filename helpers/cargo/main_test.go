@@ -3,16 +3,15 @@ package cargo
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent"
-	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
 	"github.com/lanyardhq/lanyard/internal/golden"
 	"github.com/lanyardhq/lanyard/internal/testbin"
+	"github.com/lanyardhq/lanyard/internal/tokentest"
 )
 
 // unitProfiles never reach a network: their tokens are seeded in the store
@@ -47,19 +46,8 @@ func unitEnv(t *testing.T) *testbin.Env {
 	t.Helper()
 	env := testbin.NewEnv(t, t.TempDir())
 	env.WriteConfig(t, unitProfiles)
-	cfg, err := config.Load(env.ConfigPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(env.Getenv, io.Discard, false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, name := range []string{"acme", "bare"} {
-		tok := &engine.Token{AccessToken: "tok-" + name, Key: cfg.Profiles[name].CacheKey(), Expiry: farFuture, Obtained: time.Now()}
-		if err := eng.Store.SaveToken(name, tok); err != nil {
-			t.Fatal(err)
-		}
+		tokentest.Seed(t, env, name, &engine.Token{AccessToken: "tok-" + name, Expiry: farFuture})
 	}
 	return env
 }

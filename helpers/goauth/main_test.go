@@ -3,16 +3,15 @@ package goauth
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent"
-	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
 	"github.com/lanyardhq/lanyard/internal/golden"
 	"github.com/lanyardhq/lanyard/internal/testbin"
+	"github.com/lanyardhq/lanyard/internal/tokentest"
 )
 
 // unitProfiles never reach a network: their tokens are seeded in the store
@@ -39,18 +38,7 @@ func unitEnv(t *testing.T) *testbin.Env {
 	t.Helper()
 	env := testbin.NewEnv(t, t.TempDir())
 	env.WriteConfig(t, unitProfiles)
-	cfg, err := config.Load(env.ConfigPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(env.Getenv, io.Discard, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := &engine.Token{AccessToken: "tok-proxy", Key: cfg.Profiles["proxy"].CacheKey(), Expiry: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), Obtained: time.Now()}
-	if err := eng.Store.SaveToken("proxy", tok); err != nil {
-		t.Fatal(err)
-	}
+	tokentest.Seed(t, env, "proxy", &engine.Token{AccessToken: "tok-proxy", Expiry: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)})
 	return env
 }
 

@@ -3,16 +3,15 @@ package pykeyring
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent"
-	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
 	"github.com/lanyardhq/lanyard/internal/golden"
 	"github.com/lanyardhq/lanyard/internal/testbin"
+	"github.com/lanyardhq/lanyard/internal/tokentest"
 )
 
 const unitProfiles = `
@@ -34,18 +33,7 @@ match = ["https://login.example.com/"]
 func TestMainGolden(t *testing.T) {
 	env := testbin.NewEnv(t, t.TempDir())
 	env.WriteConfig(t, unitProfiles)
-	cfg, err := config.Load(env.ConfigPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(env.Getenv, io.Discard, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := &engine.Token{AccessToken: "tok-index", Key: cfg.Profiles["index"].CacheKey(), Expiry: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), Obtained: time.Now()}
-	if err := eng.Store.SaveToken("index", tok); err != nil {
-		t.Fatal(err)
-	}
+	tokentest.Seed(t, env, "index", &engine.Token{AccessToken: "tok-index", Expiry: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)})
 	for _, tt := range []struct {
 		name      string
 		args      []string

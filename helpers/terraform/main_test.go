@@ -3,16 +3,15 @@ package terraform
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lanyardhq/lanyard/internal/agent"
-	"github.com/lanyardhq/lanyard/internal/config"
 	"github.com/lanyardhq/lanyard/internal/engine"
 	"github.com/lanyardhq/lanyard/internal/golden"
 	"github.com/lanyardhq/lanyard/internal/testbin"
+	"github.com/lanyardhq/lanyard/internal/tokentest"
 )
 
 // unitProfiles never reach a network: "tfe" has a seeded token valid
@@ -36,18 +35,7 @@ func unitEnv(t *testing.T) *testbin.Env {
 	t.Helper()
 	env := testbin.NewEnv(t, t.TempDir())
 	env.WriteConfig(t, unitProfiles)
-	cfg, err := config.Load(env.ConfigPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(env.Getenv, io.Discard, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := &engine.Token{AccessToken: "tok-tfe", Key: cfg.Profiles["tfe"].CacheKey(), Expiry: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), Obtained: time.Now()}
-	if err := eng.Store.SaveToken("tfe", tok); err != nil {
-		t.Fatal(err)
-	}
+	tokentest.Seed(t, env, "tfe", &engine.Token{AccessToken: "tok-tfe", Expiry: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)})
 	return env
 }
 

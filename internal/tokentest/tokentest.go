@@ -37,3 +37,28 @@ func SetExpiry(tb testing.TB, env *testbin.Env, profile string, exp time.Time) *
 	env.ForgetAgent(tb)
 	return &old
 }
+
+// Seed stores tok as profile's cached token in env, bound to the profile's
+// current settings (its cache key), obtained now unless tok says when.
+func Seed(tb testing.TB, env *testbin.Env, profile string, tok *engine.Token) {
+	tb.Helper()
+	cfg, err := config.Load(env.ConfigPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, ok := cfg.Profiles[profile]
+	if !ok {
+		tb.Fatalf("no profile %s in %s", profile, env.ConfigPath)
+	}
+	eng, err := engine.New(env.Getenv, io.Discard, false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tok.Key = p.CacheKey()
+	if tok.Obtained.IsZero() {
+		tok.Obtained = time.Now()
+	}
+	if err := eng.Store.SaveToken(profile, tok); err != nil {
+		tb.Fatal(err)
+	}
+}
